@@ -1,0 +1,65 @@
+# bpcourse: the two commands a newcomer needs are `make lab` and `make test`.
+# Both set everything up first (a virtualenv in .venv with the package and its test extra),
+# and re-install only when pyproject.toml has changed since the last install.
+#
+#   make PYTHON=python3.12 setup    # choose the interpreter that creates .venv
+#   make test PYTEST_ARGS='-m "not quality" tests/test_packaging.py'
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+# Directories that ruff checks; benchmarks/ is skipped until it has files in it.
+LINT_PATHS := $(wildcard bpcourse tests benchmarks)
+# Open the first lesson when it exists, otherwise JupyterLab's file browser at the repo root.
+FIRST_LESSON := $(firstword $(sort $(wildcard lessons/01_*.ipynb)))
+PIP_FLAGS := $(if $(CI),--progress-bar off --no-input)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup lab test lint format bench clean distclean
+
+help:
+	@echo "make lab     set up (if needed) and open the course in JupyterLab"
+	@echo "make test    set up (if needed) and run the whole test suite"
+	@echo "make setup   create .venv and install the package with its test extra"
+	@echo "make lint    ruff check and ruff format --check"
+	@echo "make format  sort imports and format the code with ruff"
+	@echo "make bench   run the benchmarks (benchmarks/run_all.py)"
+	@echo "make clean   remove caches and build output (keeps .venv); distclean also removes .venv"
+
+setup: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# pip older than 21.3 cannot do an editable install from pyproject.toml alone (PEP 660).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install "pip>=21.3" $(PIP_FLAGS)
+	$(BIN)/python -m pip install -e ".[test]" $(PIP_FLAGS)
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/python -m jupyter lab $(or $(FIRST_LESSON),--notebook-dir=.)
+
+test: setup
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/python -m ruff check $(LINT_PATHS)
+	$(BIN)/python -m ruff format --check $(LINT_PATHS)
+
+format: setup
+	$(BIN)/python -m ruff check --select I --fix $(LINT_PATHS)
+	$(BIN)/python -m ruff format $(LINT_PATHS)
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) \
+		-type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,179 @@
+r"""Activation functions and their derivatives, as one table.
+
+Each entry of `ACTIVATIONS` pairs a function $f$ with its derivative $f'$. Where the math
+allows, the derivative is written from the forward output $a = f(z)$, as the notes do:
+$\sigma' = \sigma(1-\sigma)$, $\tanh' = 1-\tanh^2$. The backward pass of an activation
+layer is then `dZ = dA * f'(z)`; softmax is the one exception (its Jacobian is not
+diagonal) and has its own `softmax_backward`.
+
+All functions are stable for extreme inputs (|z| = 1e4 gives no overflow warning) and
+keep the dtype of their input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpcourse.validation import lookup
+
+LEAKY_RELU_SLOPE = 0.01
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    r"""$\sigma(z) = 1/(1+e^{-z})$, computed from $e^{-|z|}$ so it never overflows."""
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def tanh(z: np.ndarray) -> np.ndarray:
+    return np.tanh(z)
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0)
+
+
+def leaky_relu(z: np.ndarray, slope: float = LEAKY_RELU_SLOPE) -> np.ndarray:
+    return np.where(z > 0, z, slope * z)
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    r"""$\log(1+e^z)$, computed as `logaddexp(0, z)` so it never overflows."""
+    return np.logaddexp(0, z)
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    return np.asarray(z)
+
+
+def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    r"""$\log\sum_i e^{z_i}$ along `axis`, shifted by the maximum so it never overflows."""
+    z = np.asarray(z)
+    m = np.max(z, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""$\mathrm{softmax}(z)_i = e^{z_i}/\sum_j e^{z_j}$ along `axis` (rows of a batch)."""
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log(softmax(z)) without ever taking the log of an underflowed 0."""
+    return z - logsumexp(z, axis=axis, keepdims=True)
+
+
+def softmax_backward(dA: np.ndarray, a: np.ndarray) -> np.ndarray:
+    r"""dZ from dA through softmax rows: $dZ = a \odot (dA - \sum_j dA_j a_j)$. Shapes (N, C)."""
+    return a * (dA - np.sum(dA * a, axis=-1, keepdims=True))
+
+
+# Derivatives f'(z), each given both z and a = f(z); each uses whichever is simpler.
+def sigmoid_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return a * (1 - a)
+
+
+def tanh_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return 1 - a * a
+
+
+def relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """1 where z > 0, else 0. At z = 0 exactly we use 0 (a subgradient), as PyTorch does."""
+    return (z > 0).astype(a.dtype)
+
+
+def leaky_relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """1 where z > 0, else the slope (also at z = 0)."""
+    return np.where(z > 0, 1.0, LEAKY_RELU_SLOPE).astype(a.dtype)
+
+
+def softplus_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """softplus'(z) = sigmoid(z)."""
+    return sigmoid(z)
+
+
+def identity_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.ones_like(a)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function with its derivative and their formulas (LaTeX)."""
+
+    name: str
+    function: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
+    formula: str
+    derivative_formula: str
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.function(z)
+
+    def backward(self, dA: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """dZ = dA * f'(z) for element-wise activations; the Jacobian product for softmax."""
+        if self.derivative is None:
+            return softmax_backward(dA, a)
+        return dA * self.derivative(z, a)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation(
+            "sigmoid",
+            sigmoid,
+            sigmoid_derivative,
+            r"\sigma(z) = \frac{1}{1+e^{-z}}",
+            r"\sigma'(z) = \sigma(z)\,(1-\sigma(z))",
+        ),
+        Activation(
+            "tanh",
+            tanh,
+            tanh_derivative,
+            r"\tanh(z) = \frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}",
+            r"\tanh'(z) = 1-\tanh^2(z)",
+        ),
+        Activation(
+            "relu",
+            relu,
+            relu_derivative,
+            r"\mathrm{ReLU}(z) = \max(0, z)",
+            r"\mathrm{ReLU}'(z) = 1 \text{ if } z>0 \text{ else } 0",
+        ),
+        Activation(
+            "leaky_relu",
+            leaky_relu,
+            leaky_relu_derivative,
+            rf"\mathrm{{LReLU}}(z) = z \text{{ if }} z>0 \text{{ else }} {LEAKY_RELU_SLOPE}\,z",
+            rf"\mathrm{{LReLU}}'(z) = 1 \text{{ if }} z>0 \text{{ else }} {LEAKY_RELU_SLOPE}",
+        ),
+        Activation(
+            "softplus",
+            softplus,
+            softplus_derivative,
+            r"\mathrm{softplus}(z) = \log(1+e^{z})",
+            r"\mathrm{softplus}'(z) = \sigma(z)",
+        ),
+        Activation("identity", identity, identity_derivative, r"f(z) = z", r"f'(z) = 1"),
+        Activation(
+            "softmax",
+            softmax,
+            None,
+            r"\mathrm{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}",
+            r"\frac{\partial a_i}{\partial z_j} = a_i(\mathbb{1}[i=j]-a_j)",
+        ),
+    ]
+}
+
+
+def get_activation(name: str | Activation) -> Activation:
+    """Look up an activation by name (case-insensitive); unknown names list the valid ones."""
+    if isinstance(name, Activation):
+        return name
+    return lookup(name, ACTIVATIONS, "activation")

@@ -1,0 +1,165 @@
+r"""Layers as forward/backward pairs that pass a cache, and the layer objects built on them.
+
+The pairs are plain functions, in the style of cs231n:
+
+    Z, cache = dense_forward(X, W, b)          # X (N, n_in), W (n_out, n_in), b (n_out,)
+    dX, dW, db = dense_backward(dZ, cache)     # each the shape of what it differentiates
+
+The forward pass stores in the cache exactly what the backward pass needs; nothing is
+recomputed. The layer classes (`Dense`, `ActivationLayer`) hold their parameters and the
+last cache, so that a network is a list of layers run forwards, then backwards.
+
+Gradients are *written*, not added: each `backward` call overwrites `Parameter.grad`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bpcourse.activations import Activation, get_activation
+from bpcourse.init import initialise
+from bpcourse.validation import ShapeError
+
+
+class Parameter:
+    """A learnable array and the gradient of the loss with respect to it (same shape)."""
+
+    def __init__(self, value: np.ndarray, name: str = "") -> None:
+        self.value = value
+        self.grad = np.zeros_like(value)
+        self.name = name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r}, shape={self.value.shape}, dtype={self.value.dtype})"
+
+
+def dense_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
+    r"""$Z = XW^\top + b$. X (N, n_in), W (n_out, n_in), b (n_out,) -> Z (N, n_out)."""
+    return X @ W.T + b, (X, W)
+
+
+def dense_backward(
+    dZ: np.ndarray, cache: Any, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    r"""From dZ (N, n_out): $dX = dZ\,W$, $dW = dZ^\top X$, $db = \sum_n dZ_n$.
+
+    `dW` is the batch form of the notes' outer product $\delta\, a^\top$: summing the outer
+    products of the rows of dZ and X is exactly the matrix product $dZ^\top X$. Pass
+    `input_grad=False` to skip dX (the first layer's input needs no gradient).
+    """
+    X, W = cache
+    dX = dZ @ W if input_grad else None
+    return dX, dZ.T @ X, dZ.sum(axis=0)
+
+
+def activation_forward(Z: np.ndarray, activation: Activation) -> tuple[np.ndarray, Any]:
+    """A = f(Z), caching Z and A (the derivative uses whichever is simpler)."""
+    A = activation(Z)
+    return A, (Z, A, activation)
+
+
+def activation_backward(dA: np.ndarray, cache: Any) -> np.ndarray:
+    """dZ = dA * f'(Z) (for softmax, the Jacobian-vector product)."""
+    Z, A, activation = cache
+    return activation.backward(dA, Z, A)
+
+
+class Layer:
+    """A step of a network: `forward` caches what `backward` needs."""
+
+    name: str = "layer"
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def parameters(self) -> list[Parameter]:
+        return []
+
+    def output_size(self, input_size: int) -> int:
+        return input_size
+
+
+class Dense(Layer):
+    """A fully connected (affine) layer: Z = X @ W.T + b with W (n_out, n_in), b (n_out,)."""
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        init: str = "xavier_normal",
+        rng: np.random.Generator | int | None = 0,
+        dtype: np.dtype | type = np.float64,
+        name: str = "dense",
+    ) -> None:
+        for label, n in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Dense layer {name!r}: {label} must be a positive int, got {n!r}")
+        rng = np.random.default_rng(rng)
+        self.n_in, self.n_out, self.name = int(n_in), int(n_out), name
+        self.W = Parameter(initialise(init, n_out, n_in, rng, dtype=dtype), f"{name}.W")
+        self.b = Parameter(np.zeros(n_out, dtype=dtype), f"{name}.b")
+        self.cache: Any = None
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        if X.ndim != 2 or X.shape[1] != self.n_in:
+            raise ShapeError(
+                f"Dense layer {self.name!r} ({self.n_in} -> {self.n_out}) expected input of "
+                f"shape (N, {self.n_in}), got shape {X.shape}"
+            )
+        Z, self.cache = dense_forward(X, self.W.value, self.b.value)
+        return Z
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        if self.cache is None:
+            raise RuntimeError(f"Dense layer {self.name!r}: call forward before backward")
+        if dOut.shape != (self.cache[0].shape[0], self.n_out):
+            raise ShapeError(
+                f"Dense layer {self.name!r}: the gradient reaching it must have the shape of its "
+                f"output {(self.cache[0].shape[0], self.n_out)}, got {dOut.shape}"
+            )
+        dX, self.W.grad, self.b.grad = dense_backward(dOut, self.cache, input_grad)
+        return dX
+
+    def parameters(self) -> list[Parameter]:
+        return [self.W, self.b]
+
+    def output_size(self, input_size: int) -> int:
+        return self.n_out
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in} -> {self.n_out}, name={self.name!r})"
+
+
+class ActivationLayer(Layer):
+    """An element-wise activation (or softmax) as a layer with no parameters."""
+
+    def __init__(self, activation: str | Activation, name: str | None = None) -> None:
+        self.activation = get_activation(activation)
+        self.name = name or self.activation.name
+        self.cache: Any = None
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        A, self.cache = activation_forward(X, self.activation)
+        return A
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        if self.cache is None:
+            raise RuntimeError(f"activation layer {self.name!r}: call forward before backward")
+        if dOut.shape != self.cache[0].shape:
+            raise ShapeError(
+                f"activation layer {self.name!r}: the gradient reaching it must have shape "
+                f"{self.cache[0].shape}, got {dOut.shape}"
+            )
+        return activation_backward(dOut, self.cache)
+
+    def __repr__(self) -> str:
+        return f"ActivationLayer({self.activation.name!r})"

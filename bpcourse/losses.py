@@ -1,0 +1,157 @@
+r"""Loss functions, each returning the loss and its gradient with respect to the prediction.
+
+Every loss takes a batch as rows, `prediction` of shape (N, C), and returns
+`(loss, dPrediction)`: a Python float averaged over the batch, and an array of the
+prediction's shape. Averaging over the batch is why each gradient carries a $1/N$.
+
+| name | prediction | target | gradient |
+|---|---|---|---|
+| half_squared_error | values | same shape | $(y-t)/N$ |
+| mse | values | same shape | $2(y-t)/(NC)$ |
+| binary_cross_entropy | logits $z$ | 0/1 (or in [0, 1]) | $(\sigma(z)-t)/(NC)$ |
+| softmax_cross_entropy | logits $z$ | labels (N,) or one-hot (N, C) | $(p-y)/N$ |
+
+The two cross-entropies take logits (scores before the sigmoid or softmax), as PyTorch's
+`BCEWithLogitsLoss` and `CrossEntropyLoss` do: fused, they are stable at any input
+(logits of ±1e4 give finite losses and gradients) and the gradient is the simple $p-y$.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpcourse.activations import log_softmax, sigmoid, softmax
+from bpcourse.validation import ShapeError, as_float_array, check_ndim, lookup
+
+LossResult = tuple[float, np.ndarray]
+
+
+def _prediction_and_target(prediction: np.ndarray, target: np.ndarray, loss: str):
+    y = check_ndim(as_float_array(prediction, f"{loss}: prediction"), 2, "prediction", "(N, C)")
+    t = as_float_array(target, f"{loss}: target", dtype=y.dtype)
+    if t.ndim == 1 and y.shape[1] == 1:
+        t = t[:, None]
+    if t.shape != y.shape:
+        raise ShapeError(
+            f"{loss}: target must have the prediction's shape {y.shape}, got shape {t.shape}"
+        )
+    return y, t
+
+
+def half_squared_error(prediction: np.ndarray, target: np.ndarray) -> LossResult:
+    r"""$L = \frac1N\sum_n \tfrac12\lVert y_n - t_n\rVert^2$; $\partial L/\partial y = (y-t)/N$."""
+    y, t = _prediction_and_target(prediction, target, "half_squared_error")
+    diff = y - t
+    n = y.shape[0]
+    return float(0.5 * np.sum(diff * diff) / n), diff / n
+
+
+def mse(prediction: np.ndarray, target: np.ndarray) -> LossResult:
+    r"""Mean of $(y-t)^2$ over every entry; $\partial L/\partial y = 2(y-t)/(NC)$."""
+    y, t = _prediction_and_target(prediction, target, "mse")
+    diff = y - t
+    return float(np.mean(diff * diff)), 2 * diff / diff.size
+
+
+def binary_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
+    r"""Binary cross-entropy from logits $z$, averaged over every entry.
+
+    Uses $-t\log\sigma(z) - (1-t)\log(1-\sigma(z)) = \mathrm{softplus}(z) - tz$, which
+    never takes the log of 0. Gradient: $(\sigma(z) - t)/(NC)$.
+    """
+    z, t = _prediction_and_target(logits, target, "binary_cross_entropy")
+    if np.any((t < 0) | (t > 1)):
+        raise ValueError("binary_cross_entropy: targets must lie in [0, 1]")
+    loss = np.mean(np.logaddexp(0, z) - t * z)
+    return float(loss), (sigmoid(z) - t) / z.size
+
+
+def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
+    r"""Softmax cross-entropy from logits $z$ of shape (N, C), averaged over the batch.
+
+    `target` is either integer labels of shape (N,) in [0, C) or one-hot / class
+    probabilities of shape (N, C). Gradient: $(\mathrm{softmax}(z) - y)/N$.
+    """
+    z = check_ndim(as_float_array(logits, "softmax_cross_entropy: logits"), 2, "logits", "(N, C)")
+    y = one_hot_targets(target, z.shape, "softmax_cross_entropy", z.dtype)
+    n = z.shape[0]
+    loss = -np.sum(y * log_softmax(z)) / n
+    return float(loss), (softmax(z) - y) / n
+
+
+def one_hot_targets(
+    target: np.ndarray, shape: tuple[int, ...], loss: str, dtype: np.dtype | type = np.float64
+) -> np.ndarray:
+    """Labels (N,) or probabilities (N, C) as a (N, C) array of the given shape, checked."""
+    n, c = shape
+    target = np.asarray(target)
+    if target.ndim == 1:
+        if target.dtype.kind not in "iu":
+            raise TypeError(
+                f"{loss}: integer labels expected for a target of shape ({n},), "
+                f"got dtype {target.dtype} (use y.astype(int), or pass one-hot targets)"
+            )
+        if target.shape[0] != n:
+            raise ShapeError(f"{loss}: {target.shape[0]} labels for a batch of {n} predictions")
+        bad = np.flatnonzero((target < 0) | (target >= c))
+        if bad.size:
+            raise ValueError(
+                f"{loss}: labels must lie in [0, {c}) for {c} classes; "
+                f"got {target[bad[0]]} at index {bad[0]} ({bad.size} out of range)"
+            )
+        y = np.zeros(shape, dtype=dtype)
+        y[np.arange(n), target] = 1.0
+        return y
+    y = as_float_array(target, f"{loss}: target", dtype=dtype)
+    if y.shape != tuple(shape):
+        raise ShapeError(
+            f"{loss}: target must be labels of shape ({n},) or one-hot of shape {tuple(shape)}, "
+            f"got shape {y.shape}"
+        )
+    if np.any(y < 0) or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError(f"{loss}: each row of a one-hot target must be >= 0 and sum to 1")
+    return y
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss function with its formula and what the network's output should be."""
+
+    name: str
+    function: Callable[[np.ndarray, np.ndarray], LossResult]
+    output: str  # "values" or "logits": what the last layer must produce
+    formula: str
+
+    def __call__(self, prediction: np.ndarray, target: np.ndarray) -> LossResult:
+        return self.function(prediction, target)
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in [
+        Loss("half_squared_error", half_squared_error, "values", r"\tfrac12\lVert y-t\rVert^2"),
+        Loss("mse", mse, "values", r"\frac1C\sum_c (y_c-t_c)^2"),
+        Loss(
+            "binary_cross_entropy",
+            binary_cross_entropy,
+            "logits",
+            r"-t\log\sigma(z)-(1-t)\log(1-\sigma(z))",
+        ),
+        Loss(
+            "softmax_cross_entropy",
+            softmax_cross_entropy,
+            "logits",
+            r"-\sum_c y_c\log\mathrm{softmax}(z)_c",
+        ),
+    ]
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Look up a loss by name (case-insensitive); unknown names list the valid ones."""
+    if isinstance(name, Loss):
+        return name
+    return lookup(name, LOSSES, "loss")
