@@ -42,10 +42,10 @@ import random
 from collections.abc import Callable, Sequence
 
 __all__ = [
-    "MLP",
     "Layer",
     "Module",
     "Neuron",
+    "ScalarMLP",
     "Value",
     "backward",
     "mse_loss",
@@ -119,7 +119,7 @@ class Value:
     @staticmethod
     def _result(data: float, parents: tuple[Value, ...], op: str) -> Value:
         """A new node computed by `op` from `parents`."""
-        out = Value(data, requires_grad=any([p.requires_grad for p in parents]))
+        out = Value(data, requires_grad=any(p.requires_grad for p in parents))
         out.parents = parents
         out.op = op
         return out
@@ -459,10 +459,10 @@ class Layer(Module):
         return f"Layer of [{', '.join(repr(n) for n in self.neurons)}]"
 
 
-class MLP(Module):
+class ScalarMLP(Module):
     """A multilayer perceptron: hidden layers use `activation`, the last one is linear.
 
-    `MLP(2, [8, 1])` maps 2 inputs through 8 tanh units to 1 output. The same `seed` gives
+    `ScalarMLP(2, [8, 1])` maps 2 inputs through 8 tanh units to 1 output. The same `seed` gives
     the same initial weights. Calling it returns a Value when the last layer has a single
     neuron, a list of Values otherwise.
     """
@@ -475,7 +475,7 @@ class MLP(Module):
         seed: int = 0,
     ) -> None:
         if not layer_sizes:
-            raise ValueError("an MLP needs at least one layer size, e.g. MLP(2, [8, 1])")
+            raise ValueError("a ScalarMLP needs at least one layer size, e.g. ScalarMLP(2, [8, 1])")
         rng = random.Random(seed)
         sizes = [n_inputs, *layer_sizes]
         last = len(layer_sizes) - 1
@@ -494,7 +494,7 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:
-        return f"MLP of [{', '.join(repr(layer) for layer in self.layers)}]"
+        return f"ScalarMLP of [{', '.join(repr(layer) for layer in self.layers)}]"
 
 
 def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
@@ -510,7 +510,7 @@ def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
 
 
 def train_scalar_mlp(
-    model: MLP,
+    model: ScalarMLP,
     inputs: Sequence[Sequence[float]],
     targets: Sequence[float],
     steps: int = 200,

@@ -12,7 +12,8 @@ the report counts ReLU inputs within $h$ of 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,10 +96,13 @@ class GradientCheckReport:
 
     @property
     def worst(self) -> float:
-        return max(row.relative_error for row in self.rows)
+        return max((row.relative_error for row in self.rows), default=0.0)
 
     def __getitem__(self, name: str) -> CheckRow:
-        return next(row for row in self.rows if row.name == name)
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"no tensor named {name!r}; checked: {[r.name for r in self.rows]}")
 
     def __str__(self) -> str:
         lines = [
@@ -115,7 +119,7 @@ class GradientCheckReport:
         )
         if self.kinks:
             lines.append(
-                f"warning: {self.kinks} ReLU input(s) within h of 0: a kink; choose another point"
+                f"warning: {self.kinks} ReLU input(s) within 2h of 0: a kink; choose another point"
             )
         lines.extend(self.notes)
         return "\n".join(lines)
@@ -150,16 +154,18 @@ def _sample_indices(
 
 def compare(
     f: Callable[[], float],
-    tensors: dict[str, tuple[np.ndarray, np.ndarray]],
+    tensors: Sequence[tuple[str, np.ndarray, np.ndarray]],
     tolerance: float,
     max_per_tensor: int | None = None,
     h: float = 1e-5,
     seed: int = 0,
 ) -> GradientCheckReport:
-    """Check each named (value, analytic gradient) pair against central differences of f()."""
+    """Check each (name, value, analytic gradient) against central differences of f()."""
+    if not tensors:
+        raise ValueError("nothing to check: no parameters and no input gradient")
     rng = np.random.default_rng(seed)
     rows = []
-    for name, (value, analytic) in tensors.items():
+    for name, value, analytic in tensors:
         idx = _sample_indices(value.shape, max_per_tensor, rng)
         numeric = numerical_gradient(f, value, h, idx)
         a = np.array([analytic[i] for i in idx])
@@ -187,6 +193,22 @@ def _require_float64(params: Sequence[Parameter]) -> None:
             )
 
 
+@contextmanager
+def _deterministic(layers: Sequence[Layer]) -> Iterator[None]:
+    """Hold random layers fixed (dropout reuses one mask) and undo side effects (batch-norm
+    running averages) while a check runs the forward pass many times."""
+    saved = {k: v.copy() for layer in layers for k, v in layer.buffers().items()}
+    with ExitStack() as stack:
+        for layer in layers:
+            freeze = getattr(layer, "freeze_mask", None)
+            if freeze is not None:
+                stack.enter_context(freeze())
+        yield
+    for layer in layers:
+        for k, v in layer.buffers().items():
+            v[...] = saved[k]
+
+
 def check_network(
     net: Sequential,
     X: np.ndarray,
@@ -202,14 +224,15 @@ def check_network(
     _require_float64(params)
     loss_fn = get_loss(loss)
     X = net.check_input(X)
-    net.loss_and_backward(X, target, loss_fn)
-    analytic = {p.name: (p.value, p.grad.copy()) for p in params}
-    kinks = _count_kinks(net.layers, h)
+    with _deterministic(net.layers):
+        net.loss_and_backward(X, target, loss_fn)
+        analytic = [(p.name, p.value, p.grad.copy()) for p in params]
+        kinks = _count_kinks(net.layers, h)
 
-    def f() -> float:
-        return loss_fn(net.forward(X, training=True), target)[0]
+        def f() -> float:
+            return loss_fn(net.forward(X, training=True), target)[0]
 
-    report = compare(f, analytic, tolerance, max_per_tensor, h, seed)
+        report = compare(f, analytic, tolerance, max_per_tensor, h, seed)
     report.kinks = kinks
     return report
 
@@ -225,18 +248,20 @@ def check_layer(
 
     G is a fixed random upstream gradient, so every output entry matters to the check.
     """
-    _require_float64(layer.parameters())
+    params = layer.parameters()
+    _require_float64(params)
     X = np.array(X, dtype=np.float64)
-    G = np.random.default_rng(seed).normal(size=layer.forward(X, training=True).shape)
-    dX = layer.backward(G, input_grad=True)
-    assert dX is not None
-    tensors = {p.name or "param": (p.value, p.grad.copy()) for p in layer.parameters()}
-    tensors["input"] = (X, dX.copy())
+    with _deterministic([layer]):
+        G = np.random.default_rng(seed).normal(size=layer.forward(X, training=True).shape)
+        dX = layer.backward(G, input_grad=True)
+        assert dX is not None
+        tensors = [(p.name or f"param{i}", p.value, p.grad.copy()) for i, p in enumerate(params)]
+        tensors.append(("input", X, dX.copy()))
 
-    def f() -> float:
-        return float(np.sum(G * layer.forward(X, training=True)))
+        def f() -> float:
+            return float(np.sum(G * layer.forward(X, training=True)))
 
-    report = compare(f, tensors, tolerance, h=h, seed=seed)
+        report = compare(f, tensors, tolerance, h=h, seed=seed)
     report.kinks = _count_kinks([layer], h)
     return report
 
@@ -249,5 +274,5 @@ def check_loss(
     y = np.array(prediction, dtype=np.float64)
     _, analytic = loss_fn(y, target)
     return compare(
-        lambda: loss_fn(y, target)[0], {loss_fn.name: (y, analytic)}, LAYER_TOLERANCE, h=h
+        lambda: loss_fn(y, target)[0], [(loss_fn.name, y, analytic)], LAYER_TOLERANCE, h=h
     )

@@ -84,8 +84,13 @@ class Layer:
     def parameters(self) -> list[Parameter]:
         return []
 
-    def output_size(self, input_size: int) -> int:
-        return input_size
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Arrays the layer updates without gradients (e.g. running averages), by name."""
+        return {}
+
+    def expected_input(self) -> tuple[int, str] | None:
+        """(ndim, layout) of the input this layer needs, e.g. (2, "(N, 784)"); None: any."""
+        return None
 
 
 class Dense(Layer):
@@ -132,8 +137,8 @@ class Dense(Layer):
     def parameters(self) -> list[Parameter]:
         return [self.W, self.b]
 
-    def output_size(self, input_size: int) -> int:
-        return self.n_out
+    def expected_input(self) -> tuple[int, str] | None:
+        return 2, f"(N, {self.n_in})"
 
     def __repr__(self) -> str:
         return f"Dense({self.n_in} -> {self.n_out}, name={self.name!r})"

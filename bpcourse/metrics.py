@@ -47,6 +47,18 @@ def accuracy(
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
     """counts[i, j] = how many examples of class i were predicted as class j."""
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    for name, labels in (("true", true), ("predicted", predicted)):
+        if labels.shape != true.shape or labels.dtype.kind not in "iu":
+            raise ValueError(
+                f"confusion_matrix: {name} labels must be integers of shape {true.shape}, "
+                f"got {labels.dtype} {labels.shape}"
+            )
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(
+                f"confusion_matrix: {name} labels must lie in [0, {n_classes}), "
+                f"got values from {labels.min()} to {labels.max()}"
+            )
     counts = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(counts, (np.asarray(true), np.asarray(predicted)), 1)
+    np.add.at(counts, (true, predicted), 1)
     return counts

@@ -9,6 +9,7 @@ for p in net.parameters():                        # p.value and p.grad, same sha
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ class Sequential:
 
     def __init__(self, layers: Sequence[Layer], dtype: np.dtype | type | None = None) -> None:
         self.layers = list(layers)
+        _make_names_unique(self.layers)
         params = self.parameters()
         self.dtype = (
             np.dtype(dtype)
@@ -72,24 +74,34 @@ class Sequential:
         for p in self.parameters():
             p.grad[...] = 0
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Every layer's non-learned arrays (batch-norm running averages), by name."""
+        return {k: v for layer in self.layers for k, v in layer.buffers().items()}
+
     def state(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's value, by name (to restore the best weights later)."""
-        return {p.name: p.value.copy() for p in self.parameters()}
+        """A copy of every parameter and buffer, by name (to restore the best weights later)."""
+        arrays = {p.name: p.value for p in self.parameters()} | self.buffers()
+        return {name: value.copy() for name, value in arrays.items()}
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
-        for p in self.parameters():
-            p.value[...] = state[p.name]
+        """Copy the arrays of `state()` back into the network (in place)."""
+        arrays = {p.name: p.value for p in self.parameters()} | self.buffers()
+        missing = sorted(set(arrays) - set(state))
+        if missing:
+            raise KeyError(f"state has no entry for {missing}")
+        for name, value in arrays.items():
+            value[...] = state[name]
 
     @property
     def n_params(self) -> int:
         return sum(p.value.size for p in self.parameters())
 
     def check_input(self, X: np.ndarray) -> np.ndarray:
-        """X as an array of the network's dtype, 2-D and finite, or a clear error."""
+        """X as an array of the network's dtype, of the first layer's shape and finite."""
         X = as_float_array(X, "network input X", dtype=self.dtype)
-        n_in = next((layer.n_in for layer in self.layers if isinstance(layer, Dense)), None)
-        layout = f"(N, {n_in})" if n_in is not None else "(N, n_in)"
-        check_ndim(X, 2, "network input X", layout)
+        expected = (layer.expected_input() for layer in self.layers)
+        ndim, layout = next((e for e in expected if e is not None), (2, "(N, n_in)"))
+        check_ndim(X, ndim, "network input X", layout)
         return check_finite(X, "network input X")
 
     def summary(self) -> str:
@@ -114,6 +126,19 @@ class Sequential:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"{type(self).__name__}([{inner}])"
+
+
+def _make_names_unique(layers: list[Layer]) -> None:
+    """Number layers whose names repeat ('dense', 'dense' -> 'dense1', 'dense2'), and their
+    parameters with them, so that every parameter has a name of its own."""
+    counts = Counter(layer.name for layer in layers)
+    seen: Counter[str] = Counter()
+    for layer in layers:
+        if counts[layer.name] > 1:
+            seen[layer.name] += 1
+            old, layer.name = layer.name, f"{layer.name}{seen[layer.name]}"
+            for p in layer.parameters():
+                p.name = layer.name + p.name[len(old) :]
 
 
 class MLP(Sequential):

@@ -3,7 +3,7 @@
 Each operation is compared with SymPy (exact derivatives, evaluated at the same point) and
 with central differences, at points drawn by Hypothesis. Then: values used several times,
 accumulation, a 100 000-operation chain, numbers on either side, the error messages, and
-the tiny MLP learning XOR.
+the tiny ScalarMLP learning XOR.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpcourse.autodiff import (
-    MLP,
     Layer,
     Neuron,
+    ScalarMLP,
     Value,
     backward,
     mse_loss,
@@ -406,7 +406,7 @@ XOR_Y = [-1.0, 1.0, 1.0, -1.0]
 
 
 def test_mlp_shapes_parameters_and_zero_grad():
-    model = MLP(2, [8, 1], seed=0)
+    model = ScalarMLP(2, [8, 1], seed=0)
     params = model.parameters()
     assert len(params) == (2 * 8 + 8) + (8 * 1 + 1)
     assert len({id(p) for p in params}) == len(params)
@@ -416,13 +416,13 @@ def test_mlp_shapes_parameters_and_zero_grad():
     assert any(p.grad != 0 for p in params)
     model.zero_grad()
     assert all(p.grad == 0 for p in params)
-    assert isinstance(MLP(2, [3, 2])([1.0, 2.0]), list)
+    assert isinstance(ScalarMLP(2, [3, 2])([1.0, 2.0]), list)
     assert len(Layer(3, 4)([1.0, 2.0, 3.0])) == 4
 
 
 def test_models_are_deterministic_given_a_seed():
     def weights(seed: int) -> list[float]:
-        return [p.data for p in MLP(2, [4, 1], seed=seed).parameters()]
+        return [p.data for p in ScalarMLP(2, [4, 1], seed=seed).parameters()]
 
     assert weights(1) == weights(1)
     assert weights(1) != weights(2)
@@ -441,7 +441,7 @@ def test_neuron_checks_its_inputs_and_activation():
 
 
 def test_mlp_learns_xor():
-    model = MLP(2, [8, 1], seed=0)
+    model = ScalarMLP(2, [8, 1], seed=0)
     history = train_scalar_mlp(model, XOR_X, XOR_Y, steps=100, learning_rate=0.2)
     assert len(history) == 100
     assert history[0] > 1.0
@@ -449,7 +449,9 @@ def test_mlp_learns_xor():
     predictions = [model(x) for x in XOR_X]
     assert [math.copysign(1.0, p.data) for p in predictions if isinstance(p, Value)] == XOR_Y
     # the same seed trains to the same numbers
-    again = train_scalar_mlp(MLP(2, [8, 1], seed=0), XOR_X, XOR_Y, steps=10, learning_rate=0.2)
+    again = train_scalar_mlp(
+        ScalarMLP(2, [8, 1], seed=0), XOR_X, XOR_Y, steps=10, learning_rate=0.2
+    )
     assert again == history[:10]
 
 
@@ -459,4 +461,4 @@ def test_mse_loss_and_train_checks():
     with pytest.raises(ValueError, match="as many predictions as targets"):
         mse_loss([Value(1.0)], [1.0, 2.0])
     with pytest.raises(ValueError, match="single output"):
-        train_scalar_mlp(MLP(2, [2]), XOR_X, XOR_Y, steps=1)
+        train_scalar_mlp(ScalarMLP(2, [2]), XOR_X, XOR_Y, steps=1)

@@ -1,0 +1,436 @@
+r"""Convolution, pooling and flattening: forward/backward pairs and the layers built on them.
+
+Images are batches in NCHW layout: X (N, C, H, W), N examples of C channels of H×W pixels.
+A convolution's kernel W has shape (C_out, C_in, kh, kw) and its bias b shape (C_out,), as in
+PyTorch's `Conv2d`. "Convolution" here means cross-correlation (the kernel is not flipped),
+which is what every deep-learning library computes under that name.
+
+    out, cache = conv2d_forward(X, W, b, stride=1, padding=1)
+    dX, dW, db = conv2d_backward(dOut, cache)
+
+Everything is vectorised. The forward pass uses *im2col*: every kh×kw window of the (padded)
+input becomes one row of a matrix, so the convolution is a single matrix product, exactly
+like a Dense layer. The backward pass uses *col2im*, the adjoint of im2col: each window's
+gradient is added back onto the input pixels it came from. col2im loops over the kh·kw
+offsets inside the kernel (9 iterations for a 3×3 kernel), never over pixels or examples.
+
+Stride and padding are the same along the height and the width.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bpcourse.init import initialise
+from bpcourse.layers import Layer, Parameter
+from bpcourse.validation import ShapeError
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    r"""$\lfloor (\text{size} + 2p - k)/s \rfloor + 1$: output positions along one axis."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _check_int(value: Any, what: str, who: str, minimum: int = 1) -> int:
+    """`value` as an int >= minimum, or a ValueError naming the layer and the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{who}: {what} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def _check_images(X: np.ndarray, who: str, layout: str = "(N, C, H, W)") -> None:
+    """Raise ShapeError unless X is a 4-D batch of images."""
+    if X.ndim == 4:
+        return
+    hint = ""
+    if X.ndim == 3:
+        hint = " (a single image needs a batch axis: x[None])"
+    elif X.ndim == 2:
+        hint = " (flat rows must be reshaped to images first, e.g. X.reshape(-1, 1, 8, 8))"
+    raise ShapeError(f"{who} expected input of shape {layout}, got shape {X.shape}{hint}")
+
+
+def _im2col(Xp: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
+    """Every kh×kw window of Xp (N, C, H, W) at `stride`, as cols (N, H_out, W_out, C, kh, kw).
+
+    cols[n, i, j] is the window whose top-left pixel is (s·i, s·j). For a fixed kernel offset
+    (u, v), the entries (u, v) of all windows form the strided slice Xp[:, :, u::s, v::s], so
+    the loop runs over the kh·kw offsets only, never over pixels or examples.
+    """
+    N, C, H, W = Xp.shape
+    H_out, W_out = (H - kh) // stride + 1, (W - kw) // stride + 1
+    cols = np.empty((N, H_out, W_out, C, kh, kw), dtype=Xp.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            rows, columns = _offset_slices(u, v, stride, H_out, W_out)
+            cols[:, :, :, :, u, v] = Xp[:, :, rows, columns].transpose(0, 2, 3, 1)
+    return cols
+
+
+def _col2im(dcols: np.ndarray, shape: tuple[int, ...], stride: int) -> np.ndarray:
+    """The adjoint of `_im2col`: add window gradients (N, H_out, W_out, C, kh, kw) onto `shape`.
+
+    The same loop as im2col with the copy reversed: each window entry's gradient is added
+    back onto the pixel it was read from. `+=` sums where windows overlap.
+    """
+    dXp = np.zeros(shape, dtype=dcols.dtype)
+    _, H_out, W_out, _, kh, kw = dcols.shape
+    for u in range(kh):
+        for v in range(kw):
+            rows, columns = _offset_slices(u, v, stride, H_out, W_out)
+            dXp[:, :, rows, columns] += dcols[:, :, :, :, u, v].transpose(0, 3, 1, 2)
+    return dXp
+
+
+def _offset_slices(u: int, v: int, stride: int, H_out: int, W_out: int) -> tuple[slice, slice]:
+    """The input rows u, u+s, ..., and columns v, v+s, ..., that kernel offset (u, v) reads."""
+    return slice(u, u + stride * H_out, stride), slice(v, v + stride * W_out, stride)
+
+
+# ---------------------------------------------------------------- convolution
+
+
+def _check_conv(
+    X: np.ndarray, W: np.ndarray, stride: int, padding: int, who: str
+) -> tuple[int, int]:
+    """Validate a convolution's input against its kernel; return (H_out, W_out)."""
+    C_in, kh, kw = W.shape[1:]
+    _check_images(X, who, f"(N, {C_in}, H, W)")
+    if X.shape[1] != C_in:
+        raise ShapeError(
+            f"{who} expected {C_in} input channel(s), input of shape (N, {C_in}, H, W), "
+            f"got shape {X.shape} with {X.shape[1]} channel(s)"
+        )
+    H, Wd = X.shape[2:]
+    if H + 2 * padding < kh or Wd + 2 * padding < kw:
+        raise ShapeError(
+            f"{who}: the {kh}x{kw} kernel does not fit the input: a {H}x{Wd} input (shape "
+            f"{X.shape}) with padding {padding} is {H + 2 * padding}x{Wd + 2 * padding}, "
+            "smaller than the kernel"
+        )
+    return conv_output_size(H, kh, stride, padding), conv_output_size(Wd, kw, stride, padding)
+
+
+def conv2d_forward(
+    X: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int = 1, padding: int = 0
+) -> tuple[np.ndarray, Any]:
+    r"""2-D cross-correlation. X (N, C_in, H, W), W (C_out, C_in, kh, kw), b (C_out,).
+
+    Returns out (N, C_out, H_out, W_out) and the cache, where, with $\tilde X$ the input
+    zero-padded by $p$ on every side,
+    $$\text{out}_{n,o,i,j} = b_o + \sum_{c,u,v} W_{o,c,u,v}\,\tilde X_{n,c,\,si+u,\,sj+v},
+    \qquad H_{out} = \left\lfloor \frac{H + 2p - k_h}{s} \right\rfloor + 1$$
+    (and $W_{out}$ likewise with $k_w$). The rows and columns a stride skips at the far edge
+    are ignored, as in PyTorch.
+    """
+    stride = _check_int(stride, "stride", "conv2d_forward")
+    padding = _check_int(padding, "padding", "conv2d_forward", minimum=0)
+    if W.ndim != 4 or b.shape != (W.shape[0],):
+        raise ShapeError(
+            f"conv2d_forward expected W of shape (C_out, C_in, kh, kw) and b of shape (C_out,), "
+            f"got W {W.shape} and b {b.shape}"
+        )
+    H_out, W_out = _check_conv(X, W, stride, padding, "conv2d_forward")
+    N, C_out = X.shape[0], W.shape[0]
+    pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
+    Xp = np.pad(X, pad) if padding else X
+    # im2col: one row per output pixel (n, i, j), holding its window's C_in·kh·kw inputs.
+    cols = _im2col(Xp, W.shape[2], W.shape[3], stride).reshape(N * H_out * W_out, -1)
+    out = cols @ W.reshape(C_out, -1).T + b  # (N·H_out·W_out, C_out): a Dense layer's product
+    out = out.reshape(N, H_out, W_out, C_out).transpose(0, 3, 1, 2)
+    return out, (cols, W, Xp.shape, stride, padding)
+
+
+def conv2d_backward(
+    dOut: np.ndarray, cache: Any, input_grad: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    r"""From dOut (N, C_out, H_out, W_out): dX (N, C_in, H, W), dW (C_out, C_in, kh, kw), db.
+
+    With $\delta = $ dOut and $\tilde X$ the padded input:
+
+    - the weight gradient is a correlation of the input with $\delta$ (the output grid
+      spread out by the stride):
+      $\dfrac{\partial L}{\partial W_{o,c,u,v}} = \sum_{n,i,j} \delta_{n,o,i,j}\,
+      \tilde X_{n,c,\,si+u,\,sj+v}$, and $\dfrac{\partial L}{\partial b_o} =
+      \sum_{n,i,j} \delta_{n,o,i,j}$;
+    - the input gradient sends each $\delta$ back through the weights that used it:
+      $\dfrac{\partial L}{\partial \tilde X_{n,c,y,x}} = \sum_{o,u,v} W_{o,c,u,v}\,
+      \delta_{n,o,\,(y-u)/s,\,(x-v)/s}$, summing only terms whose indices are whole and
+      in range. For stride 1 this is a "full" correlation of $\delta$ (zero-padded by
+      $k-1$) with the kernel flipped by 180°, i.e. a full convolution of $\delta$ with $W$:
+      $\dfrac{\partial L}{\partial \tilde X_{n,c}} = \sum_o \delta_{n,o} \ast_{\text{full}}
+      W_{o,c}$. For stride $s$, $\delta$ first gets $s-1$ zeros between its entries.
+      Finally the padding's border is cut off: $dX = $ the centre of $d\tilde X$.
+
+    Pass `input_grad=False` to skip dX (returned as None).
+    """
+    cols, W, padded_shape, stride, padding = cache
+    C_out = W.shape[0]
+    N, _, H_out, W_out = dOut.shape
+    dmat = dOut.transpose(0, 2, 3, 1).reshape(-1, C_out)  # one row per output pixel
+    dW = (dmat.T @ cols).reshape(W.shape)
+    db = dmat.sum(axis=0)
+    if not input_grad:
+        return None, dW, db
+    C_in, kh, kw = W.shape[1:]
+    dcols = dmat @ W.reshape(C_out, -1)  # (N·H_out·W_out, C_in·kh·kw): each window's gradient
+    dXp = _col2im(dcols.reshape(N, H_out, W_out, C_in, kh, kw), padded_shape, stride)
+    H, Wd = padded_shape[2] - 2 * padding, padded_shape[3] - 2 * padding
+    return dXp[:, :, padding : padding + H, padding : padding + Wd], dW, db
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def _pool_windows(
+    X: np.ndarray, kernel_size: int, stride: int | None, who: str
+) -> tuple[np.ndarray, int]:
+    """Validate a pooling; return its windows (N, H_out, W_out, C, k·k) and its stride."""
+    k = _check_int(kernel_size, "kernel_size", who)
+    s = k if stride is None else _check_int(stride, "stride", who)
+    _check_images(X, who)
+    H, W = X.shape[2:]
+    if H < k or W < k:
+        raise ShapeError(
+            f"{who}: the {k}x{k} pooling window does not fit the {H}x{W} input (shape {X.shape})"
+        )
+    if (H - k) % s or (W - k) % s:
+        raise ShapeError(
+            f"{who}: {k}x{k} windows with stride {s} do not tile the {H}x{W} input "
+            f"(shape {X.shape}) exactly: H - k and W - k must be multiples of the stride, got "
+            f"{H - k} and {W - k}; pad or crop the input, or choose another kernel or stride"
+        )
+    windows = _im2col(X, k, k, s)
+    return windows.reshape(*windows.shape[:4], k * k), s
+
+
+def max_pool2d_forward(
+    X: np.ndarray, kernel_size: int, stride: int | None = None
+) -> tuple[np.ndarray, Any]:
+    r"""Max over each k×k window. X (N, C, H, W) -> out (N, C, H_out, W_out).
+
+    $\text{out}_{n,c,i,j} = \max_{u,v} X_{n,c,\,si+u,\,sj+v}$, with $H_{out} = (H-k)/s + 1$;
+    the stride defaults to the kernel size (windows side by side). The windows must tile the
+    input exactly. The cache keeps where each maximum was.
+    """
+    windows, s = _pool_windows(X, kernel_size, stride, "max_pool2d_forward")
+    argmax = windows.argmax(axis=-1)  # (N, H_out, W_out, C); ties: the first, row-major
+    out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
+    return out.transpose(0, 3, 1, 2), (argmax, X.shape, kernel_size, s)
+
+
+def max_pool2d_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
+    r"""dX (N, C, H, W) from dOut (N, C, H_out, W_out): each window's gradient goes to its max.
+
+    $\partial\,\text{out}_{n,c,i,j}/\partial X$ is 1 at the window's maximum and 0
+    elsewhere. When several entries tie for the maximum, the whole gradient goes to the first
+    of them (row-major order within the window), the one `np.argmax` picks. Overlapping
+    windows (stride < k) add their contributions.
+    """
+    argmax, shape, k, s = cache
+    dwindows = np.zeros((*argmax.shape, k * k), dtype=dOut.dtype)
+    np.put_along_axis(dwindows, argmax[..., None], dOut.transpose(0, 2, 3, 1)[..., None], -1)
+    return _col2im(dwindows.reshape(*argmax.shape, k, k), shape, s)
+
+
+def avg_pool2d_forward(
+    X: np.ndarray, kernel_size: int, stride: int | None = None
+) -> tuple[np.ndarray, Any]:
+    r"""Mean over each k×k window. X (N, C, H, W) -> out (N, C, H_out, W_out).
+
+    $\text{out}_{n,c,i,j} = \frac{1}{k^2}\sum_{u,v} X_{n,c,\,si+u,\,sj+v}$, with
+    $H_{out} = (H-k)/s + 1$; the stride defaults to the kernel size.
+    """
+    windows, s = _pool_windows(X, kernel_size, stride, "avg_pool2d_forward")
+    return windows.mean(axis=-1).transpose(0, 3, 1, 2), (X.shape, kernel_size, s)
+
+
+def avg_pool2d_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
+    r"""dX (N, C, H, W): each window's gradient is shared equally, $1/k^2$ to each entry."""
+    shape, k, s = cache
+    share = dOut.transpose(0, 2, 3, 1)[..., None, None] / (k * k)  # (N, H_out, W_out, C, 1, 1)
+    return _col2im(np.broadcast_to(share, (*share.shape[:4], k, k)), shape, s)
+
+
+# ---------------------------------------------------------------- flatten
+
+
+def flatten_forward(X: np.ndarray) -> tuple[np.ndarray, Any]:
+    """(N, C, H, W) -> (N, C·H·W), in C order: channel, then row, then column."""
+    return X.reshape(X.shape[0], -1), X.shape
+
+
+def flatten_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
+    """(N, C·H·W) -> (N, C, H, W): the same numbers, put back in the input's shape."""
+    return dOut.reshape(cache)
+
+
+# ---------------------------------------------------------------- layers
+
+
+class Conv2D(Layer):
+    """A 2-D convolution layer: W (C_out, C_in, kh, kw), b (C_out,), on inputs (N, C_in, H, W).
+
+    He initialisation by default, with fan-in C_in·kh·kw (the length of one im2col row).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int = 1,
+        padding: int = 0,
+        init: str = "he_normal",
+        seed: np.random.Generator | int | None = 0,
+        dtype: np.dtype | type = np.float64,
+        name: str = "conv",
+    ) -> None:
+        who = f"Conv2D layer {name!r}"
+        self.in_channels = _check_int(in_channels, "in_channels", who)
+        self.out_channels = _check_int(out_channels, "out_channels", who)
+        pair = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
+        if len(pair) != 2:
+            raise ValueError(f"{who}: kernel_size must be an int or a pair, got {kernel_size!r}")
+        self.kernel_size = (
+            _check_int(pair[0], "kernel_size", who),
+            _check_int(pair[1], "kernel_size", who),
+        )
+        self.stride = _check_int(stride, "stride", who)
+        self.padding = _check_int(padding, "padding", who, minimum=0)
+        self.name = name
+        kh, kw = self.kernel_size
+        rng = np.random.default_rng(seed)
+        W = initialise(init, out_channels, in_channels * kh * kw, rng, dtype=dtype)
+        self.W = Parameter(W.reshape(out_channels, in_channels, kh, kw), f"{name}.W")
+        self.b = Parameter(np.zeros(out_channels, dtype=dtype), f"{name}.b")
+        self.cache: Any = None
+        self.out_shape: tuple[int, ...] = ()
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        _check_conv(X, self.W.value, self.stride, self.padding, f"Conv2D layer {self.name!r}")
+        out, self.cache = conv2d_forward(X, self.W.value, self.b.value, self.stride, self.padding)
+        self.out_shape = out.shape
+        return out
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        _check_backward(self, dOut)
+        dX, self.W.grad, self.b.grad = conv2d_backward(dOut, self.cache, input_grad)
+        return dX
+
+    def parameters(self) -> list[Parameter]:
+        return [self.W, self.b]
+
+    def expected_input(self) -> tuple[int, str] | None:
+        return 4, f"(N, {self.in_channels}, H, W)"
+
+    def __repr__(self) -> str:
+        kh, kw = self.kernel_size
+        return (
+            f"Conv2D({self.in_channels} -> {self.out_channels}, kernel {kh}x{kw}, "
+            f"stride={self.stride}, padding={self.padding}, name={self.name!r})"
+        )
+
+
+class _Pool2D(Layer):
+    """Shared by the pooling layers: kernel size, stride (default: the kernel size), checks."""
+
+    kind = "Pool2D"
+
+    def __init__(self, kernel_size: int, stride: int | None = None, name: str = "pool") -> None:
+        who = f"{self.kind} layer {name!r}"
+        self.kernel_size = _check_int(kernel_size, "kernel_size", who)
+        self.stride = self.kernel_size if stride is None else _check_int(stride, "stride", who)
+        self.name = name
+        self.cache: Any = None
+        self.out_shape: tuple[int, ...] = ()
+
+    def _check_forward(self, X: np.ndarray) -> None:
+        _pool_windows(X, self.kernel_size, self.stride, f"{self.kind} layer {self.name!r}")
+
+    def expected_input(self) -> tuple[int, str] | None:
+        return 4, "(N, C, H, W)"
+
+    def __repr__(self) -> str:
+        k = self.kernel_size
+        return f"{self.kind}({k}x{k}, stride={self.stride}, name={self.name!r})"
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling over k×k windows; no parameters."""
+
+    kind = "MaxPool2D"
+
+    def __init__(self, kernel_size: int, stride: int | None = None, name: str = "maxpool") -> None:
+        super().__init__(kernel_size, stride, name)
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        self._check_forward(X)
+        out, self.cache = max_pool2d_forward(X, self.kernel_size, self.stride)
+        self.out_shape = out.shape
+        return out
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        _check_backward(self, dOut)
+        return max_pool2d_backward(dOut, self.cache)
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling over k×k windows; no parameters."""
+
+    kind = "AvgPool2D"
+
+    def __init__(self, kernel_size: int, stride: int | None = None, name: str = "avgpool") -> None:
+        super().__init__(kernel_size, stride, name)
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        self._check_forward(X)
+        out, self.cache = avg_pool2d_forward(X, self.kernel_size, self.stride)
+        self.out_shape = out.shape
+        return out
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        _check_backward(self, dOut)
+        return avg_pool2d_backward(dOut, self.cache)
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C·H·W), so that Dense layers can follow convolutions."""
+
+    def __init__(self, name: str = "flatten") -> None:
+        self.name = name
+        self.cache: Any = None
+        self.out_shape: tuple[int, ...] = ()
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        _check_images(X, f"Flatten layer {self.name!r}")
+        out, self.cache = flatten_forward(X)
+        self.out_shape = out.shape
+        return out
+
+    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        _check_backward(self, dOut)
+        return flatten_backward(dOut, self.cache)
+
+    def expected_input(self) -> tuple[int, str] | None:
+        return 4, "(N, C, H, W)"
+
+    def __repr__(self) -> str:
+        return f"Flatten(name={self.name!r})"
+
+
+def _check_backward(layer: Any, dOut: np.ndarray) -> None:
+    """Forward must have run, and dOut must have the shape of the layer's last output."""
+    who = f"{type(layer).__name__} layer {layer.name!r}"
+    if layer.cache is None:
+        raise RuntimeError(f"{who}: call forward before backward")
+    if dOut.shape != layer.out_shape:
+        raise ShapeError(
+            f"{who}: the gradient reaching it must have the shape of its output "
+            f"{layer.out_shape}, got {dOut.shape}"
+        )

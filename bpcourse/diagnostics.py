@@ -1,0 +1,109 @@
+r"""Diagnostics for vanishing and exploding gradients.
+
+Three numbers tell whether a deep network is healthy:
+
+| diagnostic | healthy | sick |
+|---|---|---|
+| gradient norm per layer | similar across layers | shrinks or grows towards the input |
+| activation statistics | std near 1, few saturated | std near 0; saturated or dead units |
+| update-to-weight ratio | about 1e-3 per step | far below (stuck), above (unstable) |
+
+The gradient norm is $\lVert\partial L/\partial W^{(l)}\rVert$ for each layer; the update ratio
+is $\lVert\Delta W\rVert/\lVert W\rVert$ for one optimiser step.
+
+`Diagnostics` collects them during training when passed to `train(..., diagnostics=...)`;
+with `diagnostics=None` (the default) training does none of this work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bpcourse.layers import ActivationLayer
+from bpcourse.network import Sequential
+
+
+def gradient_norms(net: Sequential) -> dict[str, float]:
+    """The norm of each weight's current gradient, by parameter name, input layer first."""
+    return {p.name: float(np.linalg.norm(p.grad)) for p in net.parameters() if p.value.ndim > 1}
+
+
+def activation_stats(net: Sequential) -> dict[str, dict[str, float]]:
+    """Mean, std and saturated fraction of each activation layer's last output.
+
+    Saturated means |a| > 0.99 for tanh, a < 0.01 or a > 0.99 for sigmoid (where the
+    derivative is nearly 0), and a == 0 for ReLU (a "dead" unit passes no gradient).
+    """
+    stats = {}
+    for layer in net.layers:
+        if not isinstance(layer, ActivationLayer) or layer.cache is None:
+            continue
+        a = layer.cache[1]
+        name = layer.activation.name
+        if name == "tanh":
+            saturated = np.abs(a) > 0.99
+        elif name == "sigmoid":
+            saturated = (a < 0.01) | (a > 0.99)
+        elif name == "relu":
+            saturated = a == 0
+        else:
+            saturated = np.zeros(a.shape, dtype=bool)
+        stats[layer.name] = {
+            "mean": float(a.mean()),
+            "std": float(a.std()),
+            "saturated": float(saturated.mean()),
+        }
+    return stats
+
+
+@dataclass
+class Diagnostics:
+    """Records gradient norms, activation statistics and update ratios every `every` steps."""
+
+    every: int = 1
+    steps: list[int] = field(default_factory=list)
+    grad_norms: list[dict[str, float]] = field(default_factory=list)
+    activations: list[dict[str, dict[str, float]]] = field(default_factory=list)
+    update_ratios: list[dict[str, float]] = field(default_factory=list)
+    _before: dict[str, np.ndarray] | None = None
+    _step: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"Diagnostics(every=...) must be a positive int, got {self.every!r}")
+
+    def before_step(self, net: Sequential) -> None:
+        """Called after backward, before the optimiser's step."""
+        self._step += 1
+        if self._step % self.every:
+            self._before = None
+            return
+        self.steps.append(self._step)
+        self.grad_norms.append(gradient_norms(net))
+        self.activations.append(activation_stats(net))
+        self._before = {p.name: p.value.copy() for p in net.parameters() if p.value.ndim > 1}
+
+    def after_step(self, net: Sequential) -> None:
+        """Called after the optimiser's step: the update-to-weight ratio of each weight."""
+        if self._before is None:
+            return
+        ratios = {}
+        for p in net.parameters():
+            if p.name in self._before:
+                change = np.linalg.norm(p.value - self._before[p.name])
+                ratios[p.name] = float(change / max(np.linalg.norm(p.value), 1e-12))
+        self.update_ratios.append(ratios)
+        self._before = None
+
+    def series(self, kind: str, name: str, stat: str = "std") -> np.ndarray:
+        """One recorded quantity over steps: kind is 'grad_norms', 'update_ratios' or
+        'activations' (then `stat` picks 'mean', 'std' or 'saturated')."""
+        if kind == "activations":
+            return np.array([rec[name][stat] for rec in self.activations])
+        if kind not in ("grad_norms", "update_ratios"):
+            raise ValueError(
+                f"unknown kind {kind!r}; valid kinds are: activations, grad_norms, update_ratios"
+            )
+        return np.array([rec[name] for rec in getattr(self, kind)])
