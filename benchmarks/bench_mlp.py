@@ -1,6 +1,6 @@
 """Benchmark: one training epoch of a 784-256-128-10 ReLU MLP, against the BLAS and PyTorch.
 
-    python benchmarks/bench_mlp.py                  # 60,000 synthetic examples, best of 5
+    python benchmarks/bench_mlp.py                  # 60,000 synthetic examples, best of 7
     python benchmarks/bench_mlp.py --examples 16384 --repeats 3 --no-torch
 
 The network learns softmax cross-entropy by mini-batch gradient descent (batch 128, float32)
@@ -21,8 +21,9 @@ training loop, `bpcourse.training.run_epoch`. Printed, all measured in the same 
   Matplotlib, ipywidgets or scikit-learn. Target: under 0.5 s, none of them.
 
 BLAS (and torch) run on ONE thread so that timings are steady on a small shared machine;
-each figure is the best of `--repeats` runs. The targets are informational: the script
-always exits 0 once it has measured.
+each figure is the best of `--repeats` runs, the contenders taking turns so that they share
+the machine's load (CPU times are printed too: on a busy machine they are steadier). The
+targets are informational: the script always exits 0 once it has measured.
 """
 
 from __future__ import annotations
@@ -280,12 +281,16 @@ def machine_description() -> list[str]:
         f"python    {platform.python_version()}, numpy {np.__version__}",
     ]
     for pool in threadpool_info():
-        kernel = pool.get("architecture") or "-"
+        library = " ".join(filter(None, [pool["internal_api"], pool.get("version")]))
+        kernel = f", kernel {pool['architecture']}" if pool.get("architecture") else ""
         lines.append(
-            f"threads   {pool['internal_api']} {pool.get('version') or ''} ({pool['user_api']}, "
-            f"kernel {kernel}): {pool['num_threads']} thread(s)"
+            f"threads   {library} ({pool['user_api']}{kernel}, {Path(pool['filepath']).name}): "
+            f"{pool['num_threads']} thread(s)"
         )
     lines.append(f"env       OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        lines.append(f"torch     {torch.__version__}, {torch.get_num_threads()} thread(s)")
     if hasattr(os, "getloadavg"):
         load = os.getloadavg()[0]
         busy = " (busy: timings are noisy)" if load > (os.cpu_count() or 1) - 0.5 else ""
@@ -306,7 +311,7 @@ def check_float32(net: MLP) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--examples", type=int, default=60_000, help="training examples N")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each measurement")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs of each measurement")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
@@ -318,7 +323,6 @@ def main() -> int:
     imported, heavy = import_time(5)
 
     with threadpool_limits(limits=1):
-        print("\n".join(machine_description()))
         run_ours, net = bpcourse_epoch_runner(X, y)
         runners = {
             "bpcourse": run_ours,
@@ -328,6 +332,7 @@ def main() -> int:
         run_torch = None if args.no_torch else torch_epoch_runner(X, y)
         if run_torch is not None:
             runners["torch"] = run_torch
+        print("\n".join(machine_description()), flush=True)
         times = interleaved_times(runners, repeats)
     ours, gemm, square, torch_t = (times.get(k) for k in ("bpcourse", "gemm", "square", "torch"))
     assert ours is not None and gemm is not None and square is not None

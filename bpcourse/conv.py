@@ -11,8 +11,9 @@ which is what every deep-learning library computes under that name.
 Everything is vectorised. The forward pass uses *im2col*: every kh×kw window of the (padded)
 input becomes one row of a matrix, so the convolution is a single matrix product, exactly
 like a Dense layer. The backward pass uses *col2im*, the adjoint of im2col: each window's
-gradient is added back onto the input pixels it came from. col2im loops over the kh·kw
-offsets inside the kernel (9 iterations for a 3×3 kernel), never over pixels or examples.
+gradient is added back onto the input pixels it came from. Both loop over the kh·kw offsets
+inside the kernel (9 iterations for a 3×3 kernel), each a whole-array copy or addition, and
+never over pixels or examples. Pooling reuses the same two steps on k×k windows.
 
 Stride and padding are the same along the height and the width.
 """
@@ -24,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from bpcourse.init import initialise
-from bpcourse.layers import Layer, Parameter
+from bpcourse.layers import ActivationLayer, Dense, Layer, Parameter
+from bpcourse.network import Sequential
 from bpcourse.validation import ShapeError
 
 # ---------------------------------------------------------------- shared helpers
@@ -55,36 +57,43 @@ def _check_images(X: np.ndarray, who: str, layout: str = "(N, C, H, W)") -> None
     raise ShapeError(f"{who} expected input of shape {layout}, got shape {X.shape}{hint}")
 
 
-def _im2col(Xp: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
-    """Every kh×kw window of Xp (N, C, H, W) at `stride`, as cols (N, H_out, W_out, C, kh, kw).
+def _im2col(X: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
+    """Every kh×kw window of X (N, C, H, W), zero-padded by `padding`, at `stride`.
 
-    cols[n, i, j] is the window whose top-left pixel is (s·i, s·j). For a fixed kernel offset
-    (u, v), the entries (u, v) of all windows form the strided slice Xp[:, :, u::s, v::s], so
-    the loop runs over the kh·kw offsets only, never over pixels or examples.
+    Returns cols (N, H_out, W_out, C, kh, kw): cols[n, i, j] is the window whose top-left
+    pixel is (s·i, s·j) in the padded input. For a fixed kernel offset (u, v), the entries
+    (u, v) of all windows form one strided slice of the input, so the loop runs over the kh·kw
+    offsets only, never over pixels or examples. Internally the image is held channels-last,
+    (N, H, W, C), the order of a window's entries, which makes the copies faster.
     """
-    N, C, H, W = Xp.shape
+    Xp = X.transpose(0, 2, 3, 1)  # channels last, (N, H, W, C): a view, not a copy
+    if padding:
+        Xp = np.pad(Xp, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    N, H, W, C = Xp.shape
     H_out, W_out = (H - kh) // stride + 1, (W - kw) // stride + 1
-    cols = np.empty((N, H_out, W_out, C, kh, kw), dtype=Xp.dtype)
+    cols = np.empty((N, H_out, W_out, C, kh, kw), dtype=X.dtype)
     for u in range(kh):
         for v in range(kw):
             rows, columns = _offset_slices(u, v, stride, H_out, W_out)
-            cols[:, :, :, :, u, v] = Xp[:, :, rows, columns].transpose(0, 2, 3, 1)
+            cols[:, :, :, :, u, v] = Xp[:, rows, columns, :]
     return cols
 
 
-def _col2im(dcols: np.ndarray, shape: tuple[int, ...], stride: int) -> np.ndarray:
-    """The adjoint of `_im2col`: add window gradients (N, H_out, W_out, C, kh, kw) onto `shape`.
+def _col2im(dcols: np.ndarray, shape: tuple[int, ...], stride: int, padding: int = 0) -> np.ndarray:
+    """The adjoint of `_im2col`: dX (N, C, H, W) from window gradients (N, H_out, W_out, C, kh, kw).
 
     The same loop as im2col with the copy reversed: each window entry's gradient is added
-    back onto the pixel it was read from. `+=` sums where windows overlap.
+    back onto the pixel it was read from (`+=`, so overlapping windows add up). The padding's
+    border is then cut off: those pixels were zeros, not inputs.
     """
-    dXp = np.zeros(shape, dtype=dcols.dtype)
+    N, C, H, W = shape
     _, H_out, W_out, _, kh, kw = dcols.shape
+    dXp = np.zeros((N, H + 2 * padding, W + 2 * padding, C), dtype=dcols.dtype)
     for u in range(kh):
         for v in range(kw):
             rows, columns = _offset_slices(u, v, stride, H_out, W_out)
-            dXp[:, :, rows, columns] += dcols[:, :, :, :, u, v].transpose(0, 3, 1, 2)
-    return dXp
+            dXp[:, rows, columns, :] += dcols[:, :, :, :, u, v]
+    return dXp[:, padding : padding + H, padding : padding + W, :].transpose(0, 3, 1, 2)
 
 
 def _offset_slices(u: int, v: int, stride: int, H_out: int, W_out: int) -> tuple[slice, slice]:
@@ -137,13 +146,11 @@ def conv2d_forward(
         )
     H_out, W_out = _check_conv(X, W, stride, padding, "conv2d_forward")
     N, C_out = X.shape[0], W.shape[0]
-    pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-    Xp = np.pad(X, pad) if padding else X
     # im2col: one row per output pixel (n, i, j), holding its window's C_in·kh·kw inputs.
-    cols = _im2col(Xp, W.shape[2], W.shape[3], stride).reshape(N * H_out * W_out, -1)
+    cols = _im2col(X, W.shape[2], W.shape[3], stride, padding).reshape(N * H_out * W_out, -1)
     out = cols @ W.reshape(C_out, -1).T + b  # (N·H_out·W_out, C_out): a Dense layer's product
     out = out.reshape(N, H_out, W_out, C_out).transpose(0, 3, 1, 2)
-    return out, (cols, W, Xp.shape, stride, padding)
+    return out, (cols, W, X.shape, stride, padding)
 
 
 def conv2d_backward(
@@ -169,7 +176,7 @@ def conv2d_backward(
 
     Pass `input_grad=False` to skip dX (returned as None).
     """
-    cols, W, padded_shape, stride, padding = cache
+    cols, W, X_shape, stride, padding = cache
     C_out = W.shape[0]
     N, _, H_out, W_out = dOut.shape
     dmat = dOut.transpose(0, 2, 3, 1).reshape(-1, C_out)  # one row per output pixel
@@ -179,18 +186,15 @@ def conv2d_backward(
         return None, dW, db
     C_in, kh, kw = W.shape[1:]
     dcols = dmat @ W.reshape(C_out, -1)  # (N·H_out·W_out, C_in·kh·kw): each window's gradient
-    dXp = _col2im(dcols.reshape(N, H_out, W_out, C_in, kh, kw), padded_shape, stride)
-    H, Wd = padded_shape[2] - 2 * padding, padded_shape[3] - 2 * padding
-    return dXp[:, :, padding : padding + H, padding : padding + Wd], dW, db
+    dX = _col2im(dcols.reshape(N, H_out, W_out, C_in, kh, kw), X_shape, stride, padding)
+    return dX, dW, db
 
 
 # ---------------------------------------------------------------- pooling
 
 
-def _pool_windows(
-    X: np.ndarray, kernel_size: int, stride: int | None, who: str
-) -> tuple[np.ndarray, int]:
-    """Validate a pooling; return its windows (N, H_out, W_out, C, k·k) and its stride."""
+def _check_pool(X: np.ndarray, kernel_size: int, stride: int | None, who: str) -> tuple[int, int]:
+    """Validate a pooling of X; return its kernel size and stride (default: the kernel size)."""
     k = _check_int(kernel_size, "kernel_size", who)
     s = k if stride is None else _check_int(stride, "stride", who)
     _check_images(X, who)
@@ -205,8 +209,13 @@ def _pool_windows(
             f"(shape {X.shape}) exactly: H - k and W - k must be multiples of the stride, got "
             f"{H - k} and {W - k}; pad or crop the input, or choose another kernel or stride"
         )
-    windows = _im2col(X, k, k, s)
-    return windows.reshape(*windows.shape[:4], k * k), s
+    return k, s
+
+
+def _pool_windows(X: np.ndarray, k: int, s: int) -> np.ndarray:
+    """The k×k windows of X (N, C, H, W) at stride s, as (N, H_out, W_out, C, k·k)."""
+    windows = _im2col(X, k, k, s, padding=0)
+    return windows.reshape(*windows.shape[:4], k * k)
 
 
 def max_pool2d_forward(
@@ -218,10 +227,11 @@ def max_pool2d_forward(
     the stride defaults to the kernel size (windows side by side). The windows must tile the
     input exactly. The cache keeps where each maximum was.
     """
-    windows, s = _pool_windows(X, kernel_size, stride, "max_pool2d_forward")
+    k, s = _check_pool(X, kernel_size, stride, "max_pool2d_forward")
+    windows = _pool_windows(X, k, s)
     argmax = windows.argmax(axis=-1)  # (N, H_out, W_out, C); ties: the first, row-major
     out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
-    return out.transpose(0, 3, 1, 2), (argmax, X.shape, kernel_size, s)
+    return out.transpose(0, 3, 1, 2), (argmax, X.shape, k, s)
 
 
 def max_pool2d_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
@@ -233,8 +243,8 @@ def max_pool2d_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
     windows (stride < k) add their contributions.
     """
     argmax, shape, k, s = cache
-    dwindows = np.zeros((*argmax.shape, k * k), dtype=dOut.dtype)
-    np.put_along_axis(dwindows, argmax[..., None], dOut.transpose(0, 2, 3, 1)[..., None], -1)
+    is_max = argmax[..., None] == np.arange(k * k)  # (N, H_out, W_out, C, k·k), one True each
+    dwindows = np.where(is_max, dOut.transpose(0, 2, 3, 1)[..., None], 0)
     return _col2im(dwindows.reshape(*argmax.shape, k, k), shape, s)
 
 
@@ -246,8 +256,9 @@ def avg_pool2d_forward(
     $\text{out}_{n,c,i,j} = \frac{1}{k^2}\sum_{u,v} X_{n,c,\,si+u,\,sj+v}$, with
     $H_{out} = (H-k)/s + 1$; the stride defaults to the kernel size.
     """
-    windows, s = _pool_windows(X, kernel_size, stride, "avg_pool2d_forward")
-    return windows.mean(axis=-1).transpose(0, 3, 1, 2), (X.shape, kernel_size, s)
+    k, s = _check_pool(X, kernel_size, stride, "avg_pool2d_forward")
+    out = _pool_windows(X, k, s).mean(axis=-1)
+    return out.transpose(0, 3, 1, 2), (X.shape, k, s)
 
 
 def avg_pool2d_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
@@ -351,7 +362,7 @@ class _Pool2D(Layer):
         self.out_shape: tuple[int, ...] = ()
 
     def _check_forward(self, X: np.ndarray) -> None:
-        _pool_windows(X, self.kernel_size, self.stride, f"{self.kind} layer {self.name!r}")
+        _check_pool(X, self.kernel_size, self.stride, f"{self.kind} layer {self.name!r}")
 
     def expected_input(self) -> tuple[int, str] | None:
         return 4, "(N, C, H, W)"
@@ -434,3 +445,27 @@ def _check_backward(layer: Any, dOut: np.ndarray) -> None:
             f"{who}: the gradient reaching it must have the shape of its output "
             f"{layer.out_shape}, got {dOut.shape}"
         )
+
+
+def digits_cnn(
+    seed: int | np.random.Generator | None = 0, dtype: np.dtype | type = np.float32
+) -> Sequential:
+    """The course's small CNN for the 8x8 digits: input (N, 1, 8, 8), 10 logits out.
+
+    conv 3x3 (1 -> 16) -> ReLU -> conv 3x3 (16 -> 32) -> ReLU -> 2x2 max pool -> flatten ->
+    dense (32·4·4 -> 10). Padding 1 keeps the 8x8 size through both convolutions. About 9,900
+    parameters, half as many as MLP([64, 256, 10]), yet more accurate on the digits (trained
+    on images scaled to [0, 1]: `split.images[0][:, None] / 16`).
+    """
+    rng = np.random.default_rng(seed)
+    return Sequential(
+        [
+            Conv2D(1, 16, 3, padding=1, seed=rng, dtype=dtype, name="conv1"),
+            ActivationLayer("relu", name="relu1"),
+            Conv2D(16, 32, 3, padding=1, seed=rng, dtype=dtype, name="conv2"),
+            ActivationLayer("relu", name="relu2"),
+            MaxPool2D(2, name="pool"),
+            Flatten(),
+            Dense(32 * 4 * 4, 10, rng=rng, dtype=dtype, name="dense"),
+        ]
+    )

@@ -79,7 +79,7 @@ def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
     y = one_hot_targets(target, z.shape, "softmax_cross_entropy", z.dtype)
     n = z.shape[0]
     p, log_p = _softmax_and_log_softmax(z)
-    loss = -np.sum(y * log_p) / n
+    loss = -(y * log_p).sum() / n
     return float(loss), (p - y) / n
 
 

@@ -1,10 +1,14 @@
 """Shared test configuration.
 
-The environment variables are set before anything imports matplotlib, and are inherited by
-the subprocesses and notebook kernels that the tests start.
+Tests draw with matplotlib's Agg backend, chosen in code so that it does not leak into the
+notebook kernels that nbval starts: those use the inline backend, the same one the stored
+outputs were made with (`python -m bpcourse.notebooks run ...`).
 """
 
 import os
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib
+
+matplotlib.use("Agg")
+os.environ.pop("MPLBACKEND", None)
 os.environ.setdefault("PYTHONHASHSEED", "0")
