@@ -8,22 +8,35 @@ The library the course's notebooks import. One concept per module:
 - `init`: weight initialisations (uniform, normal, Xavier/Glorot, He)
 - `network`: Sequential networks and the MLP
 - `gradcheck`: central-difference gradient checks under the course's tolerance policy
-- `optim`: optimisers (gradient descent and friends)
+- `optim`: optimisers (gradient descent, momentum, AdaGrad, RMSProp, Adam)
+- `regularization`, `clipping`, `schedules`: L1/L2 penalties, gradient clipping, learning-rate
+  schedules
+- `dropout`, `batchnorm`, `recurrent`, `conv`: dropout, batch normalisation, a recurrent layer
+  with (truncated) backpropagation through time, convolution and pooling
 - `training`: full-batch, stochastic and mini-batch training loops with history
+- `diagnostics`: gradient norms, activation statistics, update ratios during training
 - `metrics`: predictions, accuracy, confusion matrix
 - `data`: XOR, 2-D toy sets, the handwritten digits; one-hot, standardisation
+- `autodiff`: a scalar reverse-mode autodiff engine (lesson 02)
+- `symbolic`: gradients derived with SymPy (imports SymPy when imported)
+- `plots`, `widgets`: figures and interactive explorers for the lessons (matplotlib, ipywidgets)
+- `notebooks`: run and check the course's notebooks (for maintainers)
 
 Importing `bpcourse` loads NumPy only; SymPy, matplotlib, ipywidgets and scikit-learn are
 imported by the modules that need them, when they are used.
 """
 
 from bpcourse.activations import ACTIVATIONS, get_activation
+from bpcourse.batchnorm import BatchNorm
+from bpcourse.conv import AvgPool2D, Conv2D, Flatten, MaxPool2D
+from bpcourse.dropout import Dropout
 from bpcourse.gradcheck import check_layer, check_loss, check_network
 from bpcourse.layers import ActivationLayer, Dense, Parameter
 from bpcourse.losses import LOSSES, get_loss
 from bpcourse.network import MLP, Sequential
-from bpcourse.optim import GradientDescent
-from bpcourse.training import History, TrainingDivergedError, train
+from bpcourse.optim import AdaGrad, Adam, GradientDescent, Momentum, RMSProp
+from bpcourse.recurrent import RNN, LastStep
+from bpcourse.training import History, TrainingDivergedError, evaluate, train
 
 __version__ = "0.1.0"
 
@@ -31,16 +44,29 @@ __all__ = [
     "ACTIVATIONS",
     "LOSSES",
     "MLP",
+    "RNN",
     "ActivationLayer",
+    "AdaGrad",
+    "Adam",
+    "AvgPool2D",
+    "BatchNorm",
+    "Conv2D",
     "Dense",
+    "Dropout",
+    "Flatten",
     "GradientDescent",
     "History",
+    "LastStep",
+    "MaxPool2D",
+    "Momentum",
     "Parameter",
+    "RMSProp",
     "Sequential",
     "TrainingDivergedError",
     "check_layer",
     "check_loss",
     "check_network",
+    "evaluate",
     "get_activation",
     "get_loss",
     "train",

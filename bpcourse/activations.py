@@ -64,9 +64,22 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def softmax_and_log_softmax(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    r"""softmax(z) and log(softmax(z)) together, sharing the work.
+
+    With $m = \max_j z_j$ and $s = \sum_j e^{z_j - m}$: $p = e^{z-m}/s$ and
+    $\log p = (z - m) - \log s$. Subtracting $m$ first keeps $e^{z-m} \le 1$ (no overflow),
+    and $\log p$ never takes the log of an underflowed 0.
+    """
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    s = np.sum(e, axis=axis, keepdims=True)
+    return e / s, shifted - np.log(s)
+
+
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log(softmax(z)) without ever taking the log of an underflowed 0."""
-    return z - logsumexp(z, axis=axis, keepdims=True)
+    """log(softmax(z)), stable for any input (see `softmax_and_log_softmax`)."""
+    return softmax_and_log_softmax(z, axis)[1]
 
 
 def softmax_backward(dA: np.ndarray, a: np.ndarray) -> np.ndarray:

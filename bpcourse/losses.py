@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpcourse.activations import sigmoid
+from bpcourse.activations import sigmoid, softmax_and_log_softmax
 from bpcourse.validation import ShapeError, as_float_array, check_ndim, lookup
 
 LossResult = tuple[float, np.ndarray]
@@ -63,8 +63,8 @@ def binary_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
     never takes the log of 0. Gradient: $(\sigma(z) - t)/(NC)$.
     """
     z, t = _prediction_and_target(logits, target, "binary_cross_entropy")
-    if np.any((t < 0) | (t > 1)):
-        raise ValueError("binary_cross_entropy: targets must lie in [0, 1]")
+    if not np.all((t >= 0) & (t <= 1)):  # written so that NaN fails too
+        raise ValueError("binary_cross_entropy: targets must lie in [0, 1] (and not be NaN)")
     loss = np.mean(np.logaddexp(0, z) - t * z)
     return float(loss), (sigmoid(z) - t) / z.size
 
@@ -78,23 +78,9 @@ def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
     z = check_ndim(as_float_array(logits, "softmax_cross_entropy: logits"), 2, "logits", "(N, C)")
     y = one_hot_targets(target, z.shape, "softmax_cross_entropy", z.dtype)
     n = z.shape[0]
-    p, log_p = _softmax_and_log_softmax(z)
+    p, log_p = softmax_and_log_softmax(z)
     loss = -(y * log_p).sum() / n
     return float(loss), (p - y) / n
-
-
-def _softmax_and_log_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r"""`softmax(z)` and `log_softmax(z)` of the rows of z (N, C), computed together.
-
-    Both shift each row by its maximum $m$ and sum $e^{z-m}$; this does that once:
-    $p = e^{z-m}/s$ and $\log p = z - (m + \log s)$ with $s = \sum_j e^{z_j-m}$. The
-    arithmetic is exactly that of `activations.softmax` and `activations.log_softmax`, so
-    the results are the same to the last bit, in half the work (this runs every step).
-    """
-    m = z.max(axis=-1, keepdims=True)
-    e = np.exp(z - m)
-    s = e.sum(axis=-1, keepdims=True)
-    return e / s, z - (m + np.log(s))
 
 
 def one_hot_targets(

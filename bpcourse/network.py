@@ -22,7 +22,10 @@ from bpcourse.validation import as_float_array, check_finite, check_ndim
 
 
 class Sequential:
-    """Layers applied one after another. Input X has shape (N, n_in), a batch as rows."""
+    """Layers applied one after another, a batch as rows.
+
+    Input X has the shape its first layer expects: (N, n_in), or (N, C, H, W) for a CNN.
+    """
 
     def __init__(self, layers: Sequence[Layer], dtype: np.dtype | type | None = None) -> None:
         self.layers = list(layers)
@@ -53,7 +56,7 @@ class Sequential:
         for i in range(len(self.layers) - 1, -1, -1):
             assert grad is not None
             grad = self.layers[i].backward(grad, input_grad or i > 0)
-        return grad
+        return grad if input_grad else None
 
     def loss_and_backward(
         self, X: np.ndarray, target: np.ndarray, loss: str | Loss = "softmax_cross_entropy"

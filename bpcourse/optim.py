@@ -15,6 +15,14 @@ Plain gradient descent is the update table of the notes:
 
 A new optimiser subclasses `Optimizer` and writes `update(p, state)`, where `state` is a
 dict kept per parameter (velocities, running averages) between steps.
+
+| optimiser | state per parameter | convention |
+|---|---|---|
+| GradientDescent | none | the notes' update |
+| Momentum | velocity $v$ (Nesterov optional) | `torch.optim.SGD(momentum=...)` |
+| AdaGrad | sum of squared gradients $G$ | `torch.optim.Adagrad` |
+| RMSProp | running mean of squared gradients $s$ | `torch.optim.RMSprop` |
+| Adam | first and second moments $m$, $v$ | Kingma & Ba 2015, `torch.optim.Adam` |
 """
 
 from __future__ import annotations
@@ -76,3 +84,122 @@ class GradientDescent(Optimizer):
 
     def update(self, p: Parameter, state: dict[str, Any]) -> None:
         p.value -= np.asarray(self.lr, p.value.dtype) * p.grad
+
+
+class Momentum(Optimizer):
+    r"""Gradient descent with momentum (heavy ball), optionally Nesterov's variant.
+
+    PyTorch's convention (`torch.optim.SGD(momentum=μ, nesterov=...)`), with velocity v:
+    $$v \leftarrow \mu v + g, \qquad \theta \leftarrow \theta - \eta v$$
+    and with `nesterov=True` the step looks ahead: $\theta \leftarrow \theta - \eta(g + \mu v)$.
+    (Sutskever et al. write $v \leftarrow \mu v - \eta g$, $\theta \leftarrow \theta + v$: the
+    same steps while η is constant.) The velocity starts at 0.
+    """
+
+    def __init__(
+        self, params: Iterable[Parameter], lr: float, momentum: float = 0.9, nesterov: bool = False
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _check_fraction(momentum, "momentum")
+        self.nesterov = nesterov
+
+    def update(self, p: Parameter, state: dict[str, Any]) -> None:
+        v = state.setdefault("velocity", np.zeros_like(p.value))
+        v *= self.momentum
+        v += p.grad
+        step = p.grad + self.momentum * v if self.nesterov else v
+        p.value -= np.asarray(self.lr, p.value.dtype) * step
+
+
+class AdaGrad(Optimizer):
+    r"""AdaGrad (Duchi et al. 2011): each entry's step shrinks with its squared-gradient sum.
+
+    $$G \leftarrow G + g^2, \qquad \theta \leftarrow \theta - \eta\, g / (\sqrt{G} + \epsilon)$$
+    PyTorch's convention: ε = 1e-10, added outside the square root.
+    """
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 0.01, eps: float = 1e-10) -> None:
+        super().__init__(params, lr)
+        self.eps = check_positive(eps, "eps")
+
+    def update(self, p: Parameter, state: dict[str, Any]) -> None:
+        G = state.setdefault("sum_sq", np.zeros_like(p.value))
+        G += p.grad * p.grad
+        p.value -= self.lr * p.grad / (np.sqrt(G) + self.eps)
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp (Hinton 2012): AdaGrad with a running average instead of a sum.
+
+    $$s \leftarrow \alpha s + (1-\alpha) g^2, \qquad
+      \theta \leftarrow \theta - \eta\, g / (\sqrt{s} + \epsilon)$$
+    PyTorch's convention: α = 0.99, ε = 1e-8 outside the square root (Keras uses ρ = 0.9
+    and ε = 1e-7), s starts at 0.
+    """
+
+    def __init__(
+        self, params: Iterable[Parameter], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _check_fraction(alpha, "alpha")
+        self.eps = check_positive(eps, "eps")
+
+    def update(self, p: Parameter, state: dict[str, Any]) -> None:
+        s = state.setdefault("mean_sq", np.zeros_like(p.value))
+        s *= self.alpha
+        s += (1 - self.alpha) * p.grad * p.grad
+        p.value -= self.lr * p.grad / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba 2015): momentum and RMSProp, with bias correction.
+
+    At step t = 1, 2, ...:
+    $$m \leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2$$
+    $$\hat m = m/(1-\beta_1^t), \qquad \hat v = v/(1-\beta_2^t), \qquad
+      \theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)$$
+    The paper's Algorithm 1 and PyTorch's `torch.optim.Adam` (defaults β = (0.9, 0.999),
+    ε = 1e-8 added after the square root of the bias-corrected $\hat v$). The bias correction
+    undoes the pull towards 0 of averages that start at 0.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(params, lr)
+        self.beta1 = _check_fraction(betas[0], "beta1")
+        self.beta2 = _check_fraction(betas[1], "beta2")
+        self.eps = check_positive(eps, "eps")
+
+    def update(self, p: Parameter, state: dict[str, Any]) -> None:
+        m = state.setdefault("m", np.zeros_like(p.value))
+        v = state.setdefault("v", np.zeros_like(p.value))
+        m *= self.beta1
+        m += (1 - self.beta1) * p.grad
+        v *= self.beta2
+        v += (1 - self.beta2) * p.grad * p.grad
+        m_hat = m / (1 - self.beta1**self.steps)
+        v_hat = v / (1 - self.beta2**self.steps)
+        p.value -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _check_fraction(value: float, name: str) -> float:
+    """A number in [0, 1), as momenta and decay rates must be."""
+    value = check_positive(value, name, allow_zero=True)
+    if value >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": GradientDescent,
+    "gradient_descent": GradientDescent,
+    "momentum": Momentum,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}

@@ -19,15 +19,19 @@ the loss and accuracy on the training and validation data. Training stops with a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from bpcourse.clipping import clip_by_global_norm, clip_by_value
+from bpcourse.diagnostics import Diagnostics
 from bpcourse.layers import ActivationLayer
 from bpcourse.losses import Loss, get_loss
 from bpcourse.metrics import accuracy, is_classification
 from bpcourse.network import Sequential
 from bpcourse.optim import GradientDescent, Optimizer
+from bpcourse.regularization import l1_penalty, l2_penalty
 from bpcourse.validation import ShapeError, as_float_array, check_finite
 
 
@@ -70,6 +74,51 @@ def batches(n: int, batch_size: int | None, rng: np.random.Generator | None) -> 
     return [order[i : i + size] for i in range(0, n, size)]
 
 
+@dataclass(frozen=True)
+class StepOptions:
+    """What happens between backward and the optimiser's step (all off by default).
+
+    `l2`, `l1`: penalty strengths (see `regularization`); `clip_norm`, `clip_value`: gradient
+    clipping (see `clipping`); `diagnostics`: a `Diagnostics` that records every few steps.
+    """
+
+    l2: float = 0.0
+    l1: float = 0.0
+    clip_norm: float | None = None
+    clip_value: float | None = None
+    diagnostics: Diagnostics | None = None
+
+
+def train_step(
+    net: Sequential,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: Loss,
+    optimizer: Optimizer,
+    options: StepOptions = StepOptions(),
+) -> float:
+    """Forward, backward, penalties, clipping, one optimiser step; returns the batch's loss.
+
+    The returned loss is the data loss plus any penalty: the quantity the step minimises.
+    """
+    value = net.loss_and_backward(X, y, loss)
+    params = net.parameters()
+    if options.l2:
+        value += l2_penalty(params, options.l2)
+    if options.l1:
+        value += l1_penalty(params, options.l1)
+    if options.clip_value is not None:
+        clip_by_value(params, options.clip_value)
+    if options.clip_norm is not None:
+        clip_by_global_norm(params, options.clip_norm)
+    if options.diagnostics is not None:
+        options.diagnostics.before_step(net)
+    optimizer.step()
+    if options.diagnostics is not None:
+        options.diagnostics.after_step(net)
+    return value
+
+
 def run_epoch(
     net: Sequential,
     X: np.ndarray,
@@ -80,18 +129,27 @@ def run_epoch(
     rng: np.random.Generator | None,
     history: History | None = None,
     epoch: int = 0,
+    options: StepOptions = StepOptions(),
 ) -> float:
-    """One pass over the data, one optimiser step per batch; returns the mean step loss."""
+    """One pass over the data, one optimiser step per batch; returns the mean step loss.
+
+    Raises TrainingDivergedError, naming the epoch and step, as soon as a loss or any
+    computation in the step overflows or becomes NaN.
+    """
     total = 0.0
     start = time.perf_counter()
     for step, idx in enumerate(batches(len(X), batch_size, rng), start=1):
-        value = net.loss_and_backward(X[idx], y[idx], loss)
-        if not np.isfinite(value):
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                value = train_step(net, X[idx], y[idx], loss, optimizer, options)
+            problem = "" if np.isfinite(value) else f"the loss became {value}"
+        except FloatingPointError as exc:
+            problem = f"a computation failed ({exc})"
+        if problem:
             raise TrainingDivergedError(
-                f"the loss became {value} at epoch {epoch}, step {step} (batch of {len(idx)}); "
+                f"{problem} at epoch {epoch}, step {step} (batch of {len(idx)}); "
                 f"the learning rate ({optimizer.lr:g}) may be too high or the inputs unscaled"
             )
-        optimizer.step()
         total += value * len(idx)
         if history is not None:
             history.step_loss.append(value)
@@ -151,13 +209,22 @@ def train(
     patience: int | None = None,
     restore_best: bool = True,
     progress: bool = True,
+    schedule: Callable[[int], float] | None = None,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    diagnostics: Diagnostics | None = None,
 ) -> History:
     """Train `net` on (X, y) and return its History.
 
-    X (N, n_in); y labels (N,) or targets (N, C). `optimizer` defaults to plain gradient
-    descent with learning rate `lr`. With `validation` and `patience`, training stops when
-    the validation loss has not improved for `patience` epochs, and (with `restore_best`) the
-    best weights are put back. `progress` shows a tqdm bar (notebook or terminal).
+    X (N, n_in), or (N, C, H, W) for a CNN; y labels (N,) or targets (N, C).
+    `optimizer` defaults to plain gradient descent with learning rate `lr`; `schedule(epoch)`
+    (epochs from 0) sets its learning rate before each epoch. With `validation` and
+    `patience`, training stops when the validation loss has not improved for `patience`
+    epochs, and (with `restore_best`) the best weights are put back. `l2`, `l1`, `clip_norm`,
+    `clip_value` and `diagnostics` act on every step (see `train_step`). `progress` shows a
+    tqdm bar (notebook or terminal).
     """
     loss_fn = get_loss(loss)
     X, y = _check_data(net, X, y, "training data")
@@ -171,8 +238,12 @@ def train(
         raise ValueError(
             f"batch_size must be a positive int or None (full batch), got {batch_size!r}"
         )
-    if patience is not None and val is None:
-        raise ValueError("early stopping (patience) needs validation data")
+    if patience is not None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be a positive int (epochs), got {patience!r}")
+        if val is None:
+            raise ValueError("early stopping (patience) needs validation data")
+    options = StepOptions(l2, l1, clip_norm, clip_value, diagnostics)
     optimizer = optimizer or GradientDescent(net.parameters(), lr)
     rng = np.random.default_rng(seed) if shuffle else None
 
@@ -182,7 +253,9 @@ def train(
 
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress)
     for epoch in bar:
-        run_epoch(net, X, y, loss_fn, optimizer, batch_size, rng, history, epoch)
+        if schedule is not None:
+            optimizer.lr = schedule(epoch - 1)
+        run_epoch(net, X, y, loss_fn, optimizer, batch_size, rng, history, epoch, options)
         train_loss, train_acc = evaluate(net, X, y, loss_fn)
         history.train_loss.append(train_loss)
         history.train_accuracy.append(train_acc)

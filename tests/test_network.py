@@ -463,11 +463,6 @@ def test_sequential_state_round_trip_with_default_layer_names():
         np.testing.assert_array_equal(p.value, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Sequential.backward(input_grad=False) returns dL/dX (not None, as documented) "
-    "when the first layer is not Dense",
-)
 def test_sequential_starting_with_an_activation_returns_none_without_input_grad():
     net = Sequential([ActivationLayer("tanh"), Dense(3, 2, name="fc")])
     net.forward(np.ones((2, 3)))

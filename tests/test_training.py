@@ -27,7 +27,10 @@ from bpcourse.training import (
 )
 from bpcourse.validation import NonFiniteError, ShapeError
 
-# --- the digits recipe (the lead is still tuning it: change it here) --------------------------
+# --- the digits recipe ------------------------------------------------------------------------
+# On the fixed split (load_digits(), seed 2026) this reaches 349/359 = 97.21% test accuracy.
+# Over init seeds 0-5 it gives 97.2, 97.2, 96.9, 97.2, 97.8, 96.9%: the target holds for this
+# seed, with a margin of one example, so a change to the library's arithmetic shows up here.
 DIGITS_SIZES = [64, 256, 10]
 DIGITS_ACTIVATION = "relu"
 DIGITS_SEED = 0
@@ -35,10 +38,6 @@ DIGITS_LR = 0.1
 DIGITS_BATCH_SIZE = 32
 DIGITS_EPOCHS = 30
 DIGITS_TARGET_ACCURACY = 0.97
-# Measured with this recipe on the fixed split (load_digits() seed 2026): 349/359 = 0.9721,
-# one example above the target. Had it fallen short, the test would be a strict xfail:
-DIGITS_MEETS_TARGET = True
-DIGITS_MEASURED = "349/359 = 0.9721"
 # ---------------------------------------------------------------------------------------------
 
 
@@ -234,12 +233,6 @@ def test_spirals_are_learned_by_a_relu_network():
     assert h.train_accuracy[-1] >= 0.9
 
 
-@pytest.mark.xfail(
-    not DIGITS_MEETS_TARGET,
-    strict=True,
-    reason=f"recipe below target: MLP({DIGITS_SIZES}, {DIGITS_ACTIVATION!r}) reaches "
-    f"{DIGITS_MEASURED} test accuracy on load_digits(), not >= {DIGITS_TARGET_ACCURACY}",
-)
 def test_digits_reach_the_target_test_accuracy():
     split = load_digits()
     net = MLP(DIGITS_SIZES, DIGITS_ACTIVATION, seed=DIGITS_SEED)
@@ -349,23 +342,15 @@ def diverging_run():
 
 
 def test_a_diverging_loss_raises_naming_the_epoch_and_step():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # see the xfail below
-        with pytest.raises(
-            TrainingDivergedError,
-            match=r"the loss became (nan|inf) at epoch \d+, step \d+ \(batch of 5\).*"
-            r"learning rate \(100\)",
-        ):
-            diverging_run()
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"(the loss became (nan|inf)|a computation failed \(overflow.*\)) "
+        r"at epoch \d+, step \d+ \(batch of 5\).*learning rate \(100\)",
+    ):
+        diverging_run()
     assert issubclass(TrainingDivergedError, FloatingPointError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: divergence emits 'RuntimeWarning: overflow encountered in multiply' "
-    "(losses.py half_squared_error, diff * diff) before TrainingDivergedError; under the "
-    "project's filterwarnings=error::RuntimeWarning the warning is raised instead",
-)
 def test_a_diverging_loss_raises_without_overflow_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
@@ -452,11 +437,6 @@ def test_unknown_loss_lists_the_valid_ones():
         quiet_train(MLP([3, 4, 2]), X, y, loss="hinge")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: train() does not validate patience; patience=0 (or negative) stops after "
-    "epoch 1 although the validation loss improved",
-)
 @pytest.mark.parametrize("patience", [0, -1])
 def test_invalid_patience_is_refused(patience):
     X, y = small_data(10)

@@ -71,8 +71,9 @@ def plot_function_and_derivative(
         _, ax = plt.subplots(figsize=(5, 3.5))
     x = np.linspace(*x_range, N_POINTS)
     ax.plot(x, f(x), color=FUNCTION_COLOR, linewidth=2, label=labels[0], gid="function")
-    ax.plot(x, df(x), color=DERIVATIVE_COLOR, linewidth=2, linestyle="--", label=labels[1])
-    ax.lines[-1].set_gid("derivative")
+    ax.plot(
+        x, df(x), color=DERIVATIVE_COLOR, linewidth=2, ls="--", label=labels[1], gid="derivative"
+    )
     _style_axes(ax, xlabel)
     ax.legend()
     return ax
@@ -117,7 +118,7 @@ def plot_activation(
         ax.plot(neg, activation_derivative(act, neg), label="$f'(z)$", **derivative)
         ax.plot(pos, activation_derivative(act, pos), **derivative)
         other = right if at == left else left  # the limit the library does not use at 0
-        dot = {"marker": "o", "markersize": 7, "color": DERIVATIVE_COLOR, "zorder": 3}
+        dot = {"marker": "o", "ms": 7, "ls": "none", "color": DERIVATIVE_COLOR, "zorder": 3}
         ax.plot([0], [at], markerfacecolor=DERIVATIVE_COLOR, label=f"$f'(0) = {at:g}$", **dot)
         ax.plot([0], [other], markerfacecolor="white", **dot)
     _style_axes(ax, "$z$")
@@ -145,7 +146,8 @@ def plot_activation_table(
     for ax, name in zip(axes.flat, names, strict=False):
         act = get_activation(name)
         plot_activation(act, ax=ax, x_range=x_range, title=False)
-        ax.set_title(f"{act.name}\n{mathtext(act.derivative_formula)}", fontsize=10)
+        formulas = f"{mathtext(act.formula)}\n{mathtext(act.derivative_formula)}"
+        ax.set_title(f"{act.name}\n{formulas}", fontsize=10)
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     return fig
