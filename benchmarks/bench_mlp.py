@@ -2,6 +2,7 @@
 
     python benchmarks/bench_mlp.py                  # 60,000 synthetic examples, best of 7
     python benchmarks/bench_mlp.py --examples 16384 --repeats 3 --no-torch
+    python benchmarks/bench_mlp.py --no-adam          # skip the Adam vs gradient descent section
 
 The network learns softmax cross-entropy by mini-batch gradient descent (batch 128, float32)
 on synthetic data (standard-normal features, random labels 0..9), through the library's own
@@ -18,7 +19,13 @@ training loop, `bpcourse.training.run_epoch`. Printed, all measured in the same 
 - where PyTorch is installed, the same network trained by torch on the CPU for one epoch,
   and the ratio torch time / our time (above 1: we are faster). Target: above 1;
 - the time of `import bpcourse` in a fresh interpreter, and whether it pulled in SymPy,
-  Matplotlib, ipywidgets or scikit-learn. Target: under 0.5 s, none of them.
+  Matplotlib, ipywidgets or scikit-learn. Target: under 0.5 s, none of them;
+- the optimiser's cost: the same epoch (same network, data and batches) with Adam instead
+  of gradient descent, the ratio of the two epoch times and Adam's extra time per step, and
+  each optimiser's `step()` alone on the network's 235,146 parameters. Adam's extra cost is
+  its element-wise work: updating the two moments and forming m̂/(√v̂ + ε) take about a
+  dozen passes over every parameter per step, where gradient descent makes two (ηg, then
+  θ −= ηg); the matrix products are the same. Informational, no target.
 
 BLAS (and torch) run on ONE thread so that timings are steady on a small shared machine;
 each figure is the best of `--repeats` runs, the contenders taking turns so that they share
@@ -44,14 +51,16 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from bpcourse.layers import Parameter
 from bpcourse.losses import get_loss
 from bpcourse.network import MLP
-from bpcourse.optim import GradientDescent
+from bpcourse.optim import Adam, GradientDescent, Optimizer
 from bpcourse.training import batches, run_epoch
 
 SIZES = [784, 256, 128, 10]
 BATCH_SIZE = 128
 LEARNING_RATE = 0.01
+ADAM_LEARNING_RATE = 0.001  # Adam's default (Kingma & Ba 2015)
 DTYPE = np.float32
 SQUARE = 1024
 SQUARE_PRODUCTS = 4  # per timed run
@@ -160,16 +169,49 @@ def synthetic_data(n: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def bpcourse_epoch_runner(X: np.ndarray, y: np.ndarray) -> tuple[Callable[[int], object], MLP]:
-    """A function running one epoch of bpcourse's own training loop (shuffled by `seed`)."""
+def gradient_descent(params: list[Parameter]) -> Optimizer:
+    return GradientDescent(params, LEARNING_RATE)
+
+
+def adam(params: list[Parameter]) -> Optimizer:
+    return Adam(params, lr=ADAM_LEARNING_RATE)
+
+
+def bpcourse_epoch_runner(
+    X: np.ndarray,
+    y: np.ndarray,
+    make_optimizer: Callable[[list[Parameter]], Optimizer] = gradient_descent,
+) -> tuple[Callable[[int], object], MLP]:
+    """A function running one epoch of bpcourse's own training loop (shuffled by `seed`).
+
+    Every runner starts from the same weights, and a round's `seed` gives every runner the
+    same batches: runners differing only in their optimiser do the same forward and backward
+    work.
+    """
     net = MLP(SIZES, activation="relu", seed=0, dtype=DTYPE)
     loss = get_loss("softmax_cross_entropy")
-    optimizer = GradientDescent(net.parameters(), LEARNING_RATE)
+    optimizer = make_optimizer(net.parameters())
 
     def run(seed: int) -> float:
         return run_epoch(net, X, y, loss, optimizer, BATCH_SIZE, np.random.default_rng(seed))
 
     return run, net
+
+
+def optimizer_step_runner(
+    X: np.ndarray, y: np.ndarray, make_optimizer: Callable[[list[Parameter]], Optimizer], steps: int
+) -> Callable[[int], object]:
+    """A function calling the optimiser's `step()` `steps` times (one epoch's worth) and
+    nothing else, on the network's gradients from one batch: the update's cost alone."""
+    net = MLP(SIZES, activation="relu", seed=0, dtype=DTYPE)
+    net.loss_and_backward(X[:BATCH_SIZE], y[:BATCH_SIZE], get_loss("softmax_cross_entropy"))
+    optimizer = make_optimizer(net.parameters())
+
+    def run(seed: int) -> None:
+        for _ in range(steps):
+            optimizer.step()
+
+    return run
 
 
 def torch_epoch_runner(X: np.ndarray, y: np.ndarray) -> Callable[[int], object] | None:
@@ -313,6 +355,9 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=60_000, help="training examples N")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs of each measurement")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    parser.add_argument(
+        "--no-adam", action="store_true", help="skip the Adam vs gradient descent section"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     n, repeats = args.examples, args.repeats
@@ -332,9 +377,16 @@ def main() -> int:
         run_torch = None if args.no_torch else torch_epoch_runner(X, y)
         if run_torch is not None:
             runners["torch"] = run_torch
+        adam_net = None
+        if not args.no_adam:
+            run_adam, adam_net = bpcourse_epoch_runner(X, y, adam)
+            runners["adam"] = run_adam
+            runners["gd step"] = optimizer_step_runner(X, y, gradient_descent, steps)
+            runners["adam step"] = optimizer_step_runner(X, y, adam, steps)
         print("\n".join(machine_description()), flush=True)
         times = interleaved_times(runners, repeats)
     ours, gemm, square, torch_t = (times.get(k) for k in ("bpcourse", "gemm", "square", "torch"))
+    adam_t, gd_step, adam_step = (times.get(k) for k in ("adam", "gd step", "adam step"))
     assert ours is not None and gemm is not None and square is not None
 
     achieved, gemm_rate = flops / ours.best / 1e9, flops / gemm.best / 1e9
@@ -408,6 +460,34 @@ def main() -> int:
         mark = "" if ok is None else ("PASS" if ok else "FAIL")
         print(f"{label:<42}{value:<26}{target:<8}{mark}")
 
+    if adam_t is not None and gd_step is not None and adam_step is not None:
+        assert adam_net is not None
+        print(
+            f"\noptimiser cost: the same epoch with Adam (lr {ADAM_LEARNING_RATE:g}, betas 0.9, "
+            f"0.999) instead of\ngradient descent: same network ({adam_net.n_params:,} "
+            f"parameters, {check_float32(adam_net)}), same data, same batches\n"
+        )
+        row("gradient descent epoch (as above)", timing(ours))
+        row("Adam epoch", timing(adam_t))
+        row(
+            "  Adam / gradient descent",
+            f"{adam_t.best / ours.best:8.2f}x  (CPU {adam_t.cpu_best / ours.cpu_best:.2f}x)",
+        )
+
+        def per_step(wall: float, cpu: float) -> str:
+            return f"{wall / steps * 1e6:8.0f} us  (CPU {cpu / steps * 1e6:.0f})"
+
+        row(
+            "  Adam's extra time per step",
+            per_step(adam_t.best - ours.best, adam_t.cpu_best - ours.cpu_best),
+        )
+        row("gradient descent step() alone, per step", per_step(gd_step.best, gd_step.cpu_best))
+        row("Adam step() alone, per step", per_step(adam_step.best, adam_step.cpu_best))
+        row(
+            "  difference: the moment updates",
+            per_step(adam_step.best - gd_step.best, adam_step.cpu_best - gd_step.cpu_best),
+        )
+
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         figures = {
@@ -420,6 +500,10 @@ def main() -> int:
             "torch_epoch_seconds": torch_t.best if torch_t else None,
             "import_seconds": imported,
             "heavy_modules": heavy,
+            "adam_epoch_seconds": adam_t.best if adam_t else None,
+            "adam_over_gd": adam_t.best / ours.best if adam_t else None,
+            "gd_step_seconds": gd_step.best / steps if gd_step else None,
+            "adam_step_seconds": adam_step.best / steps if adam_step else None,
         }
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

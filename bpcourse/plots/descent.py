@@ -63,9 +63,10 @@ def gradient_descent(
     return np.array(path)
 
 
-def _padded(lo: float, hi: float, fraction: float = 0.15, minimum: float = 1.0):
-    pad = max(fraction * (hi - lo), minimum * 0.5 if hi == lo else 0.0, 1e-3)
-    return lo - pad, hi + pad
+def _padded(lo: float, hi: float, fraction: float = 0.15) -> tuple[float, float]:
+    """[lo, hi] widened by `fraction` of its width on each side (by 0.5 if lo == hi)."""
+    pad = max(fraction * (hi - lo), 0.5 if hi == lo else 0.0)
+    return float(lo - pad), float(hi + pad)
 
 
 def plot_descent_1d(
@@ -139,8 +140,8 @@ def plot_path_on_contours(
         ylim = _padded(points[:, 1].min(), points[:, 1].max())
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
-    xs = np.linspace(*xlim, resolution)
-    ys = np.linspace(*ylim, resolution)
+    xs = np.linspace(xlim[0], xlim[1], resolution)
+    ys = np.linspace(ylim[0], ylim[1], resolution)
     values = evaluate_on_grid(f, xs, ys)
     finite = values[np.isfinite(values)]
     contour_levels = np.unique(np.quantile(finite, np.linspace(0, 1, levels + 2)[1:-1]))

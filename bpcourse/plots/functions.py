@@ -12,6 +12,7 @@ filled dot at the value the library uses at the kink and an open dot at the othe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -108,7 +109,12 @@ def plot_activation(
         _, ax = plt.subplots(figsize=(5, 3.5))
     z = np.linspace(*x_range, N_POINTS)
     ax.plot(z, act(z), color=FUNCTION_COLOR, linewidth=2, label="$f(z)$", gid="function")
-    derivative = {"color": DERIVATIVE_COLOR, "linewidth": 2, "linestyle": "--", "gid": "derivative"}
+    derivative: dict[str, Any] = {
+        "color": DERIVATIVE_COLOR,
+        "linewidth": 2,
+        "linestyle": "--",
+        "gid": "derivative",
+    }
     jump = _jump_at_zero(act) if x_range[0] < 0 < x_range[1] else None
     if jump is None:
         ax.plot(z, activation_derivative(act, z), label="$f'(z)$", **derivative)
@@ -118,7 +124,13 @@ def plot_activation(
         ax.plot(neg, activation_derivative(act, neg), label="$f'(z)$", **derivative)
         ax.plot(pos, activation_derivative(act, pos), **derivative)
         other = right if at == left else left  # the limit the library does not use at 0
-        dot = {"marker": "o", "ms": 7, "ls": "none", "color": DERIVATIVE_COLOR, "zorder": 3}
+        dot: dict[str, Any] = {
+            "marker": "o",
+            "ms": 7,
+            "ls": "none",
+            "color": DERIVATIVE_COLOR,
+            "zorder": 3,
+        }
         ax.plot([0], [at], markerfacecolor=DERIVATIVE_COLOR, label=f"$f'(0) = {at:g}$", **dot)
         ax.plot([0], [other], markerfacecolor="white", **dot)
     _style_axes(ax, "$z$")

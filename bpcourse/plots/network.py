@@ -19,12 +19,11 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle
 
-__all__ = ["draw_network", "node_position"]
+__all__ = ["diagram_limits", "draw_network", "edge_label_position", "node_position"]
 
 LAYER_GAP = 3.6  # between neighbouring layers' centres, in data units
 UNIT_GAP = 1.9  # between neighbouring units of a layer
 RADIUS = 0.42
-EDGE_LABEL_AT = 0.3  # where along an edge (from its input end) its text sits
 COLORS = {"input": "#dbeafe", "hidden": "#fef9e7", "output": "#dcfce7"}
 HIGHLIGHT = "#f59e0b"
 BOX: dict[str, Any] = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
@@ -33,6 +32,20 @@ BOX: dict[str, Any] = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edge
 def node_position(sizes: Sequence[int], layer: int, unit: int) -> tuple[float, float]:
     """The centre of unit `unit` of layer `layer`: layers left to right, unit 0 on top."""
     return layer * LAYER_GAP, ((sizes[layer] - 1) / 2 - unit) * UNIT_GAP
+
+
+def diagram_limits(sizes: Sequence[int]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(xlim, ylim) of the drawing in data units: room for every circle and the text under it."""
+    top = (max(sizes) - 1) / 2 * UNIT_GAP + RADIUS + 0.2
+    right = (len(sizes) - 1) * LAYER_GAP + RADIUS + 1.9  # the output's text is on its right
+    return (-RADIUS - 1.0, right), (-top - 1.3, top)
+
+
+def edge_label_position(n_in: int, k: int) -> float:
+    """Where along an edge from unit k (of n_in) its text sits, as a fraction from the input
+    end: edges from the top unit are labelled near their start, from the bottom one near their
+    end, so that the labels of crossing edges stay apart."""
+    return 0.4 if n_in == 1 else 0.34 + 0.32 * k / (n_in - 1)
 
 
 def _layer_kind(sizes: Sequence[int], layer: int) -> str:
@@ -52,14 +65,15 @@ def draw_network(
     """Draw a network of the given layer sizes and return the Axes.
 
     node_labels: the name inside each circle (default $x_k$, $a^{(l)}_j$ counted from 1).
-    node_text: numbers beside each node (under it). edge_text: numbers on each edge.
+    node_text: numbers beside each node (under it; right of the output units).
+    edge_text: numbers on each edge.
     highlight_nodes / highlight_edges: drawn in orange, thicker, e.g. the step being taught.
     """
     node_text, edge_text = node_text or {}, edge_text or {}
     highlight_nodes, highlight_edges = set(highlight_nodes), set(highlight_edges)
     if ax is None:
-        width = (len(sizes) - 1) * LAYER_GAP + 2.4
-        _, ax = plt.subplots(figsize=(0.9 * width, 0.9 * (max(sizes) * UNIT_GAP + 1.2)))
+        (x0, x1), (y0, y1) = diagram_limits(sizes)
+        _, ax = plt.subplots(figsize=(0.8 * (x1 - x0), 0.8 * (y1 - y0)))
 
     for layer in range(1, len(sizes)):
         for j in range(sizes[layer]):
@@ -78,7 +92,7 @@ def draw_network(
                     gid=f"edge {layer} {j} {k}",
                 )
                 if (layer, j, k) in edge_text:
-                    t = EDGE_LABEL_AT
+                    t = edge_label_position(sizes[layer - 1], k)
                     ax.text(
                         x0 + t * (x1 - x0),
                         y0 + t * (y1 - y0),
@@ -111,21 +125,22 @@ def draw_network(
             label = (node_labels or {}).get((layer, j), default)
             ax.text(x, y, label, ha="center", va="center", fontsize=fontsize + 1, zorder=3)
             if (layer, j) in node_text:
+                last = layer == len(sizes) - 1  # the output's text goes right, the others below
                 ax.text(
-                    x,
-                    y - RADIUS - 0.08,
+                    x + RADIUS + 0.12 if last else x,
+                    y if last else y - RADIUS - 0.08,
                     node_text[(layer, j)],
-                    ha="center",
-                    va="top",
+                    ha="left" if last else "center",
+                    va="center" if last else "top",
                     fontsize=0.85 * fontsize,
                     family="monospace",
                     zorder=4,
                     bbox={**BOX, "facecolor": "#fff7e6" if lit else "white"},
                 )
 
-    top = (max(sizes) - 1) / 2 * UNIT_GAP + RADIUS + 0.2
-    ax.set_xlim(-RADIUS - 1.0, (len(sizes) - 1) * LAYER_GAP + RADIUS + 1.0)
-    ax.set_ylim(-top - 1.3, top)
+    xlim, ylim = diagram_limits(sizes)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
