@@ -105,12 +105,13 @@ class GradientCheckReport:
         raise KeyError(f"no tensor named {name!r}; checked: {[r.name for r in self.rows]}")
 
     def __str__(self) -> str:
+        w = max([16] + [len(r.name) + 2 for r in self.rows])
         lines = [
-            f"{'tensor':<16}{'shape':<14}{'checked':>8}{'rel. error':>12}{'max elem.':>12}  result"
+            f"{'tensor':<{w}}{'shape':<14}{'checked':>8}{'rel. error':>12}{'max elem.':>12}  result"
         ]
         for r in self.rows:
             lines.append(
-                f"{r.name:<16}{r.shape!s:<14}{r.checked:>8}{r.relative_error:>12.2e}"
+                f"{r.name:<{w}}{r.shape!s:<14}{r.checked:>8}{r.relative_error:>12.2e}"
                 f"{r.max_elementwise_error:>12.2e}  {'ok' if r.passed else 'FAIL'}"
             )
         verdict = "passed" if self.passed else "FAILED"

@@ -260,6 +260,8 @@ class DerivativeTable(list[DerivativeRow]):
             for r in self
         )
 
+    __repr__ = __str__
+
 
 def _proved_equal(derived: Any, hand: Any, kinked: bool) -> bool:
     """sympy.simplify(derived - hand) == 0; at a kink, separately for z > 0 and for z < 0."""

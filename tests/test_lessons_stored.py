@@ -86,7 +86,11 @@ def test_plot_cells_end_with_show(lesson):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        texts = [json.dumps(o.get("data", {}).get("text/plain", "")) for o in cell.outputs]
+        texts = [
+            json.dumps(o.get("data", {}).get("text/plain", ""))
+            for o in cell.outputs
+            if o.get("output_type") == "execute_result"
+        ]
         assert not any("<Figure size" in t or "<matplotlib." in t for t in texts), (
             f"{path.name}: cell {i} shows a matplotlib object's repr; end it with plt.show()"
         )
