@@ -477,6 +477,7 @@ class ScalarMLP(Module):
         if not layer_sizes:
             raise ValueError("a ScalarMLP needs at least one layer size, e.g. ScalarMLP(2, [8, 1])")
         rng = random.Random(seed)
+        self.n_inputs, self.layer_sizes, self.activation = n_inputs, list(layer_sizes), activation
         sizes = [n_inputs, *layer_sizes]
         last = len(layer_sizes) - 1
         self.layers = [
@@ -494,7 +495,10 @@ class ScalarMLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:
-        return f"ScalarMLP of [{', '.join(repr(layer) for layer in self.layers)}]"
+        return (
+            f"ScalarMLP({self.n_inputs}, {self.layer_sizes}, activation={self.activation!r}): "
+            f"{len(self.parameters())} parameters"
+        )
 
 
 def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:

@@ -743,6 +743,13 @@ class ChainRule:
     derivative: Any
     derivative_value: float | None
 
+    def __repr__(self) -> str:
+        value = "" if self.product is None else f" = {self.product:.6g}"
+        return (
+            f"ChainRule(dE/d{self.parameter}{value}: {len(self.factors)} factors, "
+            f"{len(self.deltas)} deltas; display it to see them)"
+        )
+
     @property
     def product(self) -> float | None:
         """The product of the factors' values (None when no numbers were given)."""
