@@ -20,6 +20,8 @@ The library the course's notebooks import. One concept per module:
 - `autodiff`: a scalar reverse-mode autodiff engine (lesson 02)
 - `symbolic`: gradients derived with SymPy (imports SymPy when imported)
 - `plots`, `widgets`: figures and interactive explorers for the lessons (matplotlib, ipywidgets)
+- `checking`, `exercises`: answer checks for the graded exercises, and the generator that
+  makes `exercises/` from `solutions/`
 - `notebooks`: run and check the course's notebooks (for maintainers)
 
 Importing `bpcourse` loads NumPy only; SymPy, matplotlib, ipywidgets and scikit-learn are

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info")
-KEEP_CELL_METADATA = ("tags", "slideshow", "nbgrader")
+KEEP_CELL_METADATA = ("tags", "slideshow", "nbgrader", "editable", "deletable")
 
 
 def clean(nb: Any) -> Any:
