@@ -11,9 +11,6 @@ float32 in / float32 out, and the errors of the lookup.
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -21,6 +18,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from independent import gradient_of as scalar_gradient
+from independent import relative_error, strict_numerics
 
 from bpcourse.activations import (
     ACTIVATIONS,
@@ -43,39 +42,6 @@ FAST = settings(max_examples=10, deadline=None)
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "softplus", "identity"]
 KINKED = {"relu", "leaky_relu"}
-
-
-def relative_error(a: np.ndarray, n: np.ndarray) -> float:
-    """||a - n|| / max(||a||, ||n||, tiny): the course's gradient-check measure."""
-    scale = max(np.linalg.norm(a), np.linalg.norm(n), 1e-12)
-    return float(np.linalg.norm(a - n) / scale)
-
-
-def scalar_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = H) -> np.ndarray:
-    """Central differences of a scalar function of an array, one entry at a time."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.empty_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = f(x)
-        x[idx] = old - h
-        minus = f(x)
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
-@contextmanager
-def strict_numerics() -> Iterator[None]:
-    """Any warning is an error, and so are overflow, division by zero and invalid results.
-
-    Underflow to 0 (e.g. exp(-1e4)) is the intended, correct result, so it stays allowed.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            yield
 
 
 # Values drawn by Hypothesis: moderate, and away from the kink for ReLU-like functions.

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from independent import central_difference as numeric_grad
+from independent import relative_error as rel_err
 
 from bpcourse.activations import ACTIVATIONS, LEAKY_RELU_SLOPE
 from bpcourse.gradcheck import LAYER_TOLERANCE, check_layer
@@ -35,26 +37,6 @@ SEEDS = st.integers(0, 2**32 - 1)
 
 
 # --- an independent central-difference loop ------------------------------------------------
-
-
-def numeric_grad(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """dF/dx by central differences, entry by entry, restoring x (this file's own loop)."""
-    assert x.dtype == np.float64
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = f()
-        x[idx] = old - h
-        minus = f()
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_err(a: np.ndarray, n: np.ndarray) -> float:
-    scale = max(np.linalg.norm(a), np.linalg.norm(n), 1e-12)
-    return float(np.linalg.norm(a - n) / scale)
 
 
 def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], low: float = 0.1):

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from independent import gradient_of as scalar_gradient
+from independent import relative_error, strict_numerics
 
 from bpcourse.losses import (
     LOSSES,
@@ -34,34 +33,6 @@ from bpcourse.validation import ShapeError
 TOLERANCE = 1e-7  # COURSE.md: a single layer or loss, float64 central differences
 H = 1e-5
 FAST = settings(max_examples=10, deadline=None)
-
-
-def relative_error(a: np.ndarray, n: np.ndarray) -> float:
-    scale = max(np.linalg.norm(a), np.linalg.norm(n), 1e-12)
-    return float(np.linalg.norm(a - n) / scale)
-
-
-def scalar_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = H) -> np.ndarray:
-    x = np.array(x, dtype=np.float64)
-    grad = np.empty_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = f(x)
-        x[idx] = old - h
-        minus = f(x)
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
-@contextmanager
-def strict_numerics() -> Iterator[None]:
-    """Warnings, overflow, division by zero and invalid results are errors (underflow is not)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            yield
 
 
 # --- independent naive formulas (Python loops over math) --------------------------------

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from independent import central_difference as numeric_grad
+from independent import relative_error as rel_err
 
 from bpcourse.activations import ACTIVATIONS
 from bpcourse.gradcheck import NETWORK_TOLERANCE, check_network
@@ -30,24 +32,6 @@ LOSS_NAMES = sorted(LOSSES)
 
 def sig(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
-
-
-def numeric_grad(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar f() with respect to x, entry by entry (own loop)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = f()
-        x[idx] = old - h
-        minus = f()
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_err(a: np.ndarray, n: np.ndarray) -> float:
-    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a), np.linalg.norm(n), 1e-12))
 
 
 def targets_for(loss: str, rng: np.random.Generator, n: int, c: int) -> np.ndarray:
