@@ -8,6 +8,7 @@ that a generated exercise runs to the end with every check "not attempted".
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -404,7 +405,7 @@ def test_a_generated_exercise_runs_to_the_end_with_every_check_not_attempted(cou
     for i in (3, 4):
         text = outputs[i][0]["data"]["text/plain"]
         assert "not attempted (0/" in text and "still raises NotImplementedError" in text
-    assert "Your graded items: 0/10 points" in outputs[8][0]["data"]["text/plain"]
+    assert re.search(r"Your graded items: 0/\d+ points", outputs[8][0]["data"]["text/plain"])
 
 
 def test_the_solution_passes_every_check_in_strict_mode(course, monkeypatch):
@@ -417,4 +418,6 @@ def test_the_solution_passes_every_check_in_strict_mode(course, monkeypatch):
         nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(course)}}
     ).execute()  # raises CellExecutionError if a check does not pass
     assert "dense_backward: passed (3/3 points)" in nb.cells[3].outputs[0]["data"]["text/plain"]
-    assert "Your graded items: 5/10 points" in nb.cells[8].outputs[0]["data"]["text/plain"]
+    assert re.search(
+        r"Your graded items: 5/\d+ points", nb.cells[8].outputs[0]["data"]["text/plain"]
+    )

@@ -150,8 +150,12 @@ def item(
 
     def register(checker: Callable[..., Problems]) -> Item:
         old = ITEMS.get(grade_id)
-        if old is not None and old.checker.__qualname__ != checker.__qualname__:
-            raise ValueError(f"grade_id {grade_id!r} is already used by {old.checker.__qualname__}")
+        where = f"{checker.__module__}.{checker.__qualname__}"
+        if old is not None and f"{old.checker.__module__}.{old.checker.__qualname__}" != where:
+            raise ValueError(
+                f"grade_id {grade_id!r} is already used by "
+                f"{old.checker.__module__}.{old.checker.__qualname__}"
+            )
         ITEMS[grade_id] = Item(grade_id, points, checker, notebook, checked_by)
         return ITEMS[grade_id]
 

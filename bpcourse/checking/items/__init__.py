@@ -8,13 +8,17 @@ notebook's name and passes it to `@item`.
 from bpcourse.checking.items import (
     ex01_derivatives_and_the_chain_rule,
     ex02_computational_graphs_and_reverse_mode,
+    ex03_one_neuron,
     ex04_backpropagation_through_layers,
     ex05_activations_and_losses,
+    ex06_training_a_multilayer_perceptron,
 )
 
 __all__ = [
     "ex01_derivatives_and_the_chain_rule",
     "ex02_computational_graphs_and_reverse_mode",
+    "ex03_one_neuron",
     "ex04_backpropagation_through_layers",
     "ex05_activations_and_losses",
+    "ex06_training_a_multilayer_perceptron",
 ]
