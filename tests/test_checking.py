@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 
+import item_contract as contract
 import numpy as np
 import pytest
+from item_contract import fresh_session  # noqa: F401 (autouse)
 
 import bpcourse.checking
 from bpcourse.activations import relu, sigmoid, softmax
@@ -38,22 +40,10 @@ from bpcourse.checking import (
     last_contribution_only,
     load_items,
     missing_derivative,
-    reset,
     summary,
 )
 from bpcourse.checking import answers as answers_module
 from bpcourse.gradcheck import numerical_gradient
-
-
-@pytest.fixture(autouse=True)
-def fresh_session(monkeypatch):
-    """No strict mode unless a test asks for it, and no results from earlier tests."""
-    monkeypatch.delenv("BPCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    reset()
-    yield
-    reset()
-
 
 # --- compare_array and compare_number ----------------------------------------------------------
 
@@ -189,11 +179,6 @@ def divides_by_zero(dZ, X, W):
     return dZ / scale, 1 // scale, None
 
 
-def stub(*args):
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
 def test_call_safely_returns_the_value_and_copies_array_arguments():
     X = np.ones((2, 2))
     assert call_safely(changes_its_input, X) == 0.0
@@ -202,7 +187,7 @@ def test_call_safely_returns_the_value_and_copies_array_arguments():
 
 def test_call_safely_turns_not_implemented_into_not_attempted():
     with pytest.raises(NotAttempted, match="still raises NotImplementedError"):
-        call_safely(stub, 1)
+        call_safely(contract.stub, 1)
 
 
 def test_call_safely_summarises_an_exception_with_the_learners_line_and_the_shapes():
@@ -290,13 +275,13 @@ def test_parts_share_the_points():
 def test_a_bug_in_a_checker_is_an_error_result_with_the_traceback_kept_for_strict_mode(
     monkeypatch,
 ):
-    result = check("test_demo_buggy", stub)
+    result = check("test_demo_buggy", contract.stub)
     assert result.status == "error"
     assert "the check itself failed (ZeroDivisionError" in result.messages[0]
     assert "Traceback" in result.details
     monkeypatch.setenv("BPCOURSE_STRICT", "1")
     with pytest.raises(AssertionError, match="ZeroDivisionError"):
-        check("test_demo_buggy", stub)
+        check("test_demo_buggy", contract.stub)
 
 
 @pytest.mark.usefixtures("demo_items")
@@ -308,7 +293,7 @@ def test_the_registry_refuses_bad_or_reused_grade_ids():
 
 
 def test_an_unknown_item_or_a_wrong_number_of_answers_is_feedback():
-    result = check("no_such_item", stub)
+    result = check("no_such_item", contract.stub)
     assert (
         result.status == "error" and "no graded item 'no_such_item'; known:" in result.messages[0]
     )
@@ -325,23 +310,23 @@ def test_strict_mode_raises_for_anything_but_a_pass(monkeypatch, variable, value
     monkeypatch.setenv(variable, value)
     assert check("relu_backward", relu_backward).passed
     with pytest.raises(AssertionError, match="not attempted"):
-        check("relu_backward", stub)
+        check("relu_backward", contract.stub)
     with pytest.raises(AssertionError, match="mask is missing"):
         check("relu_backward", relu_backward_no_mask)
     with pytest.raises(AssertionError, match="no graded item"):
-        check("no_such_item", stub)
+        check("no_such_item", contract.stub)
 
 
 def test_strict_mode_is_off_when_the_variable_is_0(monkeypatch):
     monkeypatch.setenv("BPCOURSE_STRICT", "0")
-    assert check("relu_backward", stub).status == "not attempted"
+    assert check("relu_backward", contract.stub).status == "not attempted"
 
 
 def test_summary_gives_the_points_and_what_is_left():
     check("dense_backward", dense_backward)
-    check("dense_backward", stub)  # the latest result counts
+    check("dense_backward", contract.stub)  # the latest result counts
     check("dense_backward", dense_backward)
-    check("two_layer_backward", stub)
+    check("two_layer_backward", contract.stub)
     notebook = summary()
     from bpcourse.checking.registry import load_items
 
@@ -466,10 +451,7 @@ EXAMPLE_ITEMS = list(RIGHT_ANSWERS)
 
 @pytest.mark.parametrize("grade_id", EXAMPLE_ITEMS)
 def test_the_right_answer_gets_full_marks(grade_id):
-    result = check(grade_id, RIGHT_ANSWERS[grade_id])
-    assert result.status == "passed", str(result)
-    assert result.points == result.max_points == ITEMS[grade_id].points
-    assert result.messages == [ITEMS[grade_id].checked_by]
+    contract.assert_full_marks(grade_id, RIGHT_ANSWERS[grade_id])
 
 
 def sin_stub(x):
@@ -486,26 +468,18 @@ def sin_stub(x):
 
 @pytest.mark.parametrize("grade_id", EXAMPLE_ITEMS)
 def test_the_exercise_stub_is_not_attempted_and_costs_nothing_but_points(grade_id):
-    result = check(grade_id, sin_stub if grade_id == "value_sin_backward" else stub)
-    assert (result.status, result.points, result.passed) == ("not attempted", 0, False)
-    assert "still raises NotImplementedError" in result.messages[0]
+    contract.assert_not_attempted(
+        grade_id, sin_stub if grade_id == "value_sin_backward" else contract.stub
+    )
 
 
 def wrong_tuple(n):
     return lambda *args: tuple(np.ones(2) for _ in range(n))
 
 
-def raises(*args):
-    return {}["missing key"]
-
-
 BAD_ANSWERS = {
-    "not a function": None,
-    "returns None": lambda *args: None,
-    "returns a list": lambda *args: [0.0, 1.0],
-    "returns NaN": lambda *args: np.nan,
+    **contract.BAD,
     "returns a string": lambda *args: "dW",
-    "raises": raises,
     "returns too few values": wrong_tuple(2),
     "returns too many values": wrong_tuple(7),
 }
@@ -514,14 +488,9 @@ BAD_ANSWERS = {
 @pytest.mark.parametrize("grade_id", EXAMPLE_ITEMS)
 @pytest.mark.parametrize("bad", list(BAD_ANSWERS))
 def test_bad_values_get_feedback_never_a_traceback(grade_id, bad):
-    result = check(grade_id, BAD_ANSWERS[bad])
-    assert result.status in ("failed", "error"), str(result)
-    assert result.points == 0 and result.messages
-    assert not result.details, f"the checker itself failed:\n{result.details}"
+    result = contract.assert_feedback_without_traceback(grade_id, BAD_ANSWERS[bad])
     if bad == "raises":
-        assert result.status == "error"
-        assert "raised KeyError: 'missing key'" in result.messages[0]
-        assert '`return {}["missing key"]`' in result.messages[0]
+        contract.assert_raise_is_reported(result)
 
 
 def dense_backward_with(slip):
@@ -613,10 +582,7 @@ WRONG_ANSWERS = [
     ids=[f"{g}: {d[:30]}" for g, _, d in WRONG_ANSWERS],
 )
 def test_known_wrong_answers_fail_with_the_diagnosis_of_their_mistake(grade_id, answer, diagnosis):
-    result = check(grade_id, answer)
-    assert result.status == "failed", str(result)
-    assert result.points < result.max_points
-    assert any(diagnosis in m for m in result.messages), str(result)
+    contract.assert_fails_with(grade_id, answer, diagnosis)
 
 
 def test_a_partly_right_answer_gets_partial_credit_and_is_told_what_is_right():
@@ -650,7 +616,7 @@ def test_the_docstrings_graded_item_works_as_written():
     exec(checker.replace('@item("dense_backward"', '@item("test_doc_example"'), namespace)
     try:
         assert check("test_doc_example", namespace["dense_backward"]).points == 3
-        assert check("test_doc_example", stub).status == "not attempted"
+        assert check("test_doc_example", contract.stub).status == "not attempted"
         wrong = check("test_doc_example", dense_backward_with("transpose"))
         assert "did you forget a transpose" in str(wrong)
     finally:

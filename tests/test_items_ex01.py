@@ -11,13 +11,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import item_contract as contract
 import numpy as np
 import pytest
+from item_contract import run, slipped
 
 from bpcourse.activations import sigmoid
-from bpcourse.checking import ITEMS, load_items
+from bpcourse.checking import load_items
 from bpcourse.checking.items.ex01_derivatives_and_the_chain_rule import NOTEBOOK
-from bpcourse.checking.result import Result
 
 load_items()
 
@@ -93,14 +94,8 @@ RIGHT: dict[str, Callable[..., Any]] = {
 }
 
 
-def run(grade_id: str, answer: object) -> Result:
-    """The item's Result, without recording it for summary() (and never strict)."""
-    return ITEMS[grade_id].run(answer)
-
-
 def test_the_notebook_has_these_items_and_no_others():
-    mine = {g: i.points for g, i in ITEMS.items() if i.notebook == NOTEBOOK}
-    assert mine == {
+    assert dict(contract.items_of(NOTEBOOK)) == {
         "chain_rule_derivative": 2,
         "central_difference": 2,
         "neuron_chain_rule": 3,
@@ -111,26 +106,12 @@ def test_the_notebook_has_these_items_and_no_others():
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_reference_answer_gets_full_marks(grade_id):
-    result = run(grade_id, RIGHT[grade_id])
-    assert result.status == "passed", str(result)
-    assert result.points == result.max_points == ITEMS[grade_id].points
-    assert result.messages == [ITEMS[grade_id].checked_by]
-
-
-def stub(*args: object) -> object:
-    # YOUR CODE HERE
-    raise NotImplementedError()
+    contract.assert_full_marks(grade_id, RIGHT[grade_id], run=run)
 
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_exercise_stub_is_not_attempted_with_no_points(grade_id):
-    result = run(grade_id, stub)
-    assert (result.status, result.points, result.passed) == ("not attempted", 0, False)
-    assert "still raises NotImplementedError" in result.messages[0]
-
-
-def with_slip(answer: Callable[..., Any], slip: str) -> Callable[..., Any]:
-    return lambda *args: answer(*args, slip=slip)
+    contract.assert_not_attempted(grade_id, run=run)
 
 
 WRONG = [
@@ -156,25 +137,49 @@ WRONG = [
     ("central_difference", lambda f, x, h: (f(x) - f(x - h)) / h, "the backward difference"),
     (
         "neuron_chain_rule",
-        with_slip(neuron_gradient, "no σ'"),
+        slipped(neuron_gradient, "no σ'"),
         "each equals the answer without the activation derivative σ'(z)",
     ),
-    ("neuron_chain_rule", with_slip(neuron_gradient, "sum"), "each is N = 6 times too large"),
-    ("neuron_chain_rule", with_slip(neuron_gradient, "sign"), "each has the opposite sign"),
-    ("neuron_chain_rule", with_slip(neuron_gradient, "z(1-z)"), "each uses z(1 − z) for σ'(z)"),
-    ("neuron_chain_rule", with_slip(neuron_gradient, "no x"), "∂z/∂w = x"),
     (
         "neuron_chain_rule",
-        with_slip(neuron_gradient, "="),
+        slipped(neuron_gradient, "sum"),
+        "each is N = 6 times too large",
+    ),
+    ("neuron_chain_rule", slipped(neuron_gradient, "sign"), "each has the opposite sign"),
+    (
+        "neuron_chain_rule",
+        slipped(neuron_gradient, "z(1-z)"),
+        "each uses z(1 − z) for σ'(z)",
+    ),
+    ("neuron_chain_rule", slipped(neuron_gradient, "no x"), "∂z/∂w = x"),
+    (
+        "neuron_chain_rule",
+        slipped(neuron_gradient, "="),
         "did you write `=` where `+=` belongs?",
     ),
-    ("neuron_chain_rule", with_slip(neuron_gradient, "per example"), "one entry per example"),
-    ("gradient_descent_path", with_slip(gradient_descent, "in place"), "append w.copy()"),
-    ("gradient_descent_path", with_slip(gradient_descent, "ascent"), "path climbs"),
-    ("gradient_descent_path", with_slip(gradient_descent, "no lr"), "leaves out the learning"),
-    ("gradient_descent_path", with_slip(gradient_descent, "grad at start"), "at the start"),
-    ("gradient_descent_path", with_slip(gradient_descent, "no start"), "the start is missing"),
-    ("gradient_descent_path", with_slip(gradient_descent, "transpose"), "forget a transpose"),
+    (
+        "neuron_chain_rule",
+        slipped(neuron_gradient, "per example"),
+        "one entry per example",
+    ),
+    ("gradient_descent_path", slipped(gradient_descent, "in place"), "append w.copy()"),
+    ("gradient_descent_path", slipped(gradient_descent, "ascent"), "path climbs"),
+    (
+        "gradient_descent_path",
+        slipped(gradient_descent, "no lr"),
+        "leaves out the learning",
+    ),
+    ("gradient_descent_path", slipped(gradient_descent, "grad at start"), "at the start"),
+    (
+        "gradient_descent_path",
+        slipped(gradient_descent, "no start"),
+        "the start is missing",
+    ),
+    (
+        "gradient_descent_path",
+        slipped(gradient_descent, "transpose"),
+        "forget a transpose",
+    ),
     ("largest_learning_rate", lambda A: 1 / np.linalg.eigvalsh(A).max(), "half the limit"),
     ("largest_learning_rate", lambda A: 2 / np.diag(A).max(), "uses the diagonal of A"),
     (
@@ -190,14 +195,11 @@ WRONG = [
     ("grade_id", "answer", "diagnosis"), WRONG, ids=[f"{g}: {d[:30]}" for g, _, d in WRONG]
 )
 def test_known_wrong_answers_fail_with_their_diagnosis(grade_id, answer, diagnosis):
-    result = run(grade_id, answer)
-    assert result.status == "failed", str(result)
-    assert result.points < result.max_points
-    assert any(diagnosis in m for m in result.messages), str(result)
+    contract.assert_fails_with(grade_id, answer, diagnosis, run=run)
 
 
 def test_half_right_neuron_gradient_gets_half_the_points_and_is_told_which_half():
-    result = run("neuron_chain_rule", with_slip(neuron_gradient, "no x"))
+    result = run("neuron_chain_rule", slipped(neuron_gradient, "no x"))
     assert result.points == 1.5
     assert result.messages[-1] == "right: dL/db"
 
@@ -207,29 +209,12 @@ def test_a_forward_difference_is_told_its_error_order():
     assert any("falls like h^1.0" in m for m in result.messages), str(result)
 
 
-def raises(*args: object) -> object:
-    table: dict[str, object] = {}
-    return table["missing key"]
-
-
-BAD: dict[str, object] = {
-    "not a function": None,
-    "returns None": lambda *args: None,
-    "returns a list": lambda *args: [0.0, 1.0],
-    "returns NaN": lambda *args: float("nan"),
-    "returns a string": lambda *args: "dW",
-    "raises": raises,
-}
+BAD_HERE: dict[str, object] = {**contract.BAD, "returns a string": lambda *args: "dW"}
 
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
-@pytest.mark.parametrize("bad", list(BAD))
+@pytest.mark.parametrize("bad", list(BAD_HERE))
 def test_bad_values_get_feedback_never_a_traceback(grade_id, bad):
-    result = run(grade_id, BAD[bad])
-    assert result.status in ("failed", "error"), str(result)
-    assert result.points == 0 and result.messages
-    assert not result.details, f"the checker itself failed:\n{result.details}"
+    result = contract.assert_feedback_without_traceback(grade_id, BAD_HERE[bad], run=run)
     if bad == "raises":
-        assert result.status == "error"
-        assert "raised KeyError: 'missing key'" in result.messages[0]
-        assert '`return table["missing key"]`' in result.messages[0]
+        contract.assert_raise_is_reported(result)

@@ -11,12 +11,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import item_contract as contract
 import pytest
+from item_contract import run, slipped
 
 from bpcourse.autodiff import ScalarMLP, Value, mse_loss, topological_order
-from bpcourse.checking import ITEMS, load_items
+from bpcourse.checking import load_items
 from bpcourse.checking.items.ex02_computational_graphs_and_reverse_mode import NOTEBOOK
-from bpcourse.checking.result import Result
 
 load_items()
 
@@ -138,10 +139,6 @@ def backward_passes() -> float:
     return 1
 
 
-def slipped(answer: Callable[..., Any], slip: str) -> Callable[..., Any]:
-    return lambda *args: answer(*args, slip=slip)
-
-
 RIGHT: dict[str, Callable[..., Any]] = {
     "value_sin_backward": sin_with(),
     "value_div_backward": divide_with(),
@@ -152,14 +149,8 @@ RIGHT: dict[str, Callable[..., Any]] = {
 }
 
 
-def run(grade_id: str, answer: object) -> Result:
-    """The item's Result, without recording it for summary() (and never strict)."""
-    return ITEMS[grade_id].run(answer)
-
-
 def test_the_notebook_has_these_items_in_this_order():
-    mine = [(g, i.points) for g, i in ITEMS.items() if i.notebook == NOTEBOOK]
-    assert mine == [
+    assert contract.items_of(NOTEBOOK) == [
         ("value_sin_backward", 2),
         ("value_div_backward", 2),
         ("value_topological_sort", 2),
@@ -171,15 +162,7 @@ def test_the_notebook_has_these_items_in_this_order():
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_reference_answer_gets_full_marks(grade_id):
-    result = run(grade_id, RIGHT[grade_id])
-    assert result.status == "passed", str(result)
-    assert result.points == result.max_points == ITEMS[grade_id].points
-    assert result.messages == [ITEMS[grade_id].checked_by]
-
-
-def stub(*args: object) -> object:
-    # YOUR CODE HERE
-    raise NotImplementedError()
+    contract.assert_full_marks(grade_id, RIGHT[grade_id], run=run)
 
 
 STUBS: dict[str, Callable[..., Any]] = {
@@ -190,9 +173,7 @@ STUBS: dict[str, Callable[..., Any]] = {
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_exercise_stub_is_not_attempted_with_no_points(grade_id):
-    result = run(grade_id, STUBS.get(grade_id, stub))
-    assert (result.status, result.points, result.passed) == ("not attempted", 0, False)
-    assert "still raises NotImplementedError" in result.messages[0]
+    contract.assert_not_attempted(grade_id, STUBS.get(grade_id, contract.stub), run=run)
 
 
 EQUALS = "did you write `=` where `+=` belongs?"
@@ -205,23 +186,47 @@ WRONG = [
     ("value_div_backward", divide_with("no out.grad"), "leaves out out.grad"),
     ("value_div_backward", divide_with("sign"), "∂(a/b)/∂b = −a/b²"),
     ("value_div_backward", divide_with("no a"), "uses −1/b² for ∂(a/b)/∂b"),
-    ("value_topological_sort", slipped(topological_sort, "no visited set"), "set of visited"),
+    (
+        "value_topological_sort",
+        slipped(topological_sort, "no visited set"),
+        "set of visited",
+    ),
     ("value_topological_sort", slipped(topological_sort, "pre-order"), "(pre-order)"),
-    ("value_topological_sort", slipped(topological_sort, "reversed"), "the list is reversed"),
+    (
+        "value_topological_sort",
+        slipped(topological_sort, "reversed"),
+        "the list is reversed",
+    ),
     ("value_topological_sort", slipped(topological_sort, "no leaves"), "the leaves"),
-    ("value_backward_pass", slipped(backward_pass, "forward order"), "visits the nodes in reverse"),
+    (
+        "value_backward_pass",
+        slipped(backward_pass, "forward order"),
+        "visits the nodes in reverse",
+    ),
     ("value_backward_pass", slipped(backward_pass, "no reset"), "leftover grads (5.0)"),
     ("value_backward_pass", slipped(backward_pass, "no seed"), "root.grad = 1"),
     ("value_backward_pass", slipped(backward_pass, "root.backward()"), "root.backward()"),
-    ("value_training_step", slipped(training_step, "no zero_grad"), "call model.zero_grad()"),
+    (
+        "value_training_step",
+        slipped(training_step, "no zero_grad"),
+        "call model.zero_grad()",
+    ),
     (
         "value_training_step",
         slipped(training_step, "zero_grad after backward"),
         "the parameters did not change",
     ),
     ("value_training_step", slipped(training_step, "ascent"), "goes uphill"),
-    ("value_training_step", slipped(training_step, "no lr"), "multiply the gradient by the"),
-    ("value_training_step", slipped(training_step, "returns the Value"), "return the number"),
+    (
+        "value_training_step",
+        slipped(training_step, "no lr"),
+        "multiply the gradient by the",
+    ),
+    (
+        "value_training_step",
+        slipped(training_step, "returns the Value"),
+        "return the number",
+    ),
     ("value_training_step", slipped(training_step, "no return"), "forget to `return` it?"),
     ("reverse_mode_passes", lambda: 2, "it is 2 × too large"),
     ("reverse_mode_passes", lambda: -1, "the sign is wrong"),
@@ -234,10 +239,7 @@ WRONG = [
     ("grade_id", "answer", "diagnosis"), WRONG, ids=[f"{g}: {d[:30]}" for g, _, d in WRONG]
 )
 def test_known_wrong_answers_fail_with_their_diagnosis(grade_id, answer, diagnosis):
-    result = run(grade_id, answer)
-    assert result.status == "failed", str(result)
-    assert result.points < result.max_points
-    assert any(diagnosis in m for m in result.messages), str(result)
+    contract.assert_fails_with(grade_id, answer, diagnosis, run=run)
 
 
 def test_a_missing_zero_grad_is_caught_at_the_second_step():
@@ -245,22 +247,14 @@ def test_a_missing_zero_grad_is_caught_at_the_second_step():
     assert result.messages[0].startswith("step 2's update"), str(result)
 
 
-def raises(*args: object) -> object:
-    table: dict[str, object] = {}
-    return table["missing key"]
-
-
 def sets_nan(root: Value) -> None:
     for node in topological_order(root):
         node.grad = math.nan
 
 
-BAD: dict[str, object] = {
-    "not a function": None,
-    "returns a list": lambda *args: [0.0, 1.0],
-    "returns NaN": lambda *args: math.nan,
+BAD_HERE: dict[str, object] = {  # not "returns None": the right backward pass returns None
+    **{k: v for k, v in contract.BAD.items() if k != "returns None"},
     "returns a string": lambda *args: "x",
-    "raises": raises,
 }
 NAN_ANSWERS = {  # where "return NaN" is no answer at all, an answer that makes NaN
     "value_backward_pass": sets_nan,
@@ -269,16 +263,11 @@ NAN_ANSWERS = {  # where "return NaN" is no answer at all, an answer that makes 
 
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
-@pytest.mark.parametrize("bad", list(BAD))
+@pytest.mark.parametrize("bad", list(BAD_HERE))
 def test_bad_values_get_feedback_never_a_traceback(grade_id, bad):
-    answer = NAN_ANSWERS.get(grade_id, BAD[bad]) if bad == "returns NaN" else BAD[bad]
-    result = run(grade_id, answer)
-    assert result.status in ("failed", "error"), str(result)
-    assert result.points == 0 and result.messages
-    assert not result.details, f"the checker itself failed:\n{result.details}"
+    answer = NAN_ANSWERS.get(grade_id, BAD_HERE[bad]) if bad == "returns NaN" else BAD_HERE[bad]
+    result = contract.assert_feedback_without_traceback(grade_id, answer, run=run)
     if bad == "raises":
-        assert result.status == "error"
-        assert "raised KeyError: 'missing key'" in result.messages[0]
-        assert '`return table["missing key"]`' in result.messages[0]
+        contract.assert_raise_is_reported(result)
     if bad == "returns NaN" and grade_id in NAN_ANSWERS:
         assert any("nan" in m.lower() for m in result.messages), str(result)

@@ -11,22 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import item_contract as contract
 import numpy as np
 import pytest
+from item_contract import (
+    fresh_session,  # noqa: F401 (autouse)
+    slipped,
+)
 
 from bpcourse.activations import sigmoid
-from bpcourse.checking import ITEMS, check, reset
+from bpcourse.checking import check
 from bpcourse.checking.items import ex03_one_neuron
-
-
-@pytest.fixture(autouse=True)
-def fresh_session(monkeypatch):
-    monkeypatch.delenv("BPCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    reset()
-    yield
-    reset()
-
 
 # --- reference solutions, and the same code with one slip each ---------------------------------
 
@@ -92,8 +87,7 @@ RIGHT: dict[str, Callable[..., Any]] = {
 
 
 def test_the_notebooks_items_are_these_four_worth_ten_points():
-    mine = {g: i.points for g, i in ITEMS.items() if i.notebook == ex03_one_neuron.NOTEBOOK}
-    assert mine == {
+    assert dict(contract.items_of(ex03_one_neuron.NOTEBOOK)) == {
         "sigmoid_and_derivative": 2,
         "neuron_gradient": 3,
         "neuron_step": 2,
@@ -103,50 +97,31 @@ def test_the_notebooks_items_are_these_four_worth_ten_points():
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_reference_solution_gets_full_marks(grade_id):
-    result = check(grade_id, RIGHT[grade_id])
-    assert result.status == "passed", str(result)
-    assert result.points == result.max_points == ITEMS[grade_id].points
-
-
-def stub(*args):
-    # YOUR CODE HERE
-    raise NotImplementedError()
+    contract.assert_full_marks(grade_id, RIGHT[grade_id], says_checked_by=False)
 
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_stub_is_not_attempted_and_costs_nothing_but_points(grade_id):
-    result = check(grade_id, stub)
-    assert (result.status, result.points) == ("not attempted", 0)
-    assert "still raises NotImplementedError" in result.messages[0]
+    contract.assert_not_attempted(grade_id)
 
 
 def raises(*args):
     return [1, 2][5]
 
 
-BAD = {
-    "None instead of a function": None,
-    "returns None": lambda *args: None,
-    "returns a list": lambda *args: [0.0, 1.0],
-    "returns NaN": lambda *args: np.nan,
+BAD_HERE = {
+    **contract.BAD,
+    "raises": raises,  # an IndexError here, in place of the shared KeyError
     "returns NaN arrays": lambda *args: (np.full((1, 3), np.nan), np.full(1, np.nan), [np.nan]),
-    "raises": raises,
 }
 
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
-@pytest.mark.parametrize("bad", list(BAD))
+@pytest.mark.parametrize("bad", list(BAD_HERE))
 def test_bad_values_get_feedback_never_a_traceback(grade_id, bad):
-    result = check(grade_id, BAD[bad])
-    assert result.status in ("failed", "error"), str(result)
-    assert result.points < result.max_points and result.messages
-    assert not result.details, f"the checker itself failed:\n{result.details}"
+    result = contract.assert_feedback_without_traceback(grade_id, BAD_HERE[bad], no_points=False)
     if bad == "raises":
         assert "raised IndexError" in result.messages[0] and "[1, 2][5]" in result.messages[0]
-
-
-def slipped(fn: Callable[..., Any], slip: str) -> Callable[..., Any]:
-    return lambda *args: fn(*args, slip=slip)
 
 
 WRONG = [
@@ -175,10 +150,7 @@ WRONG = [
     ("grade_id", "slip", "diagnosis"), WRONG, ids=[f"{g}-{s}" for g, s, _ in WRONG]
 )
 def test_known_wrong_answers_fail_with_their_diagnosis(grade_id, slip, diagnosis):
-    result = check(grade_id, slipped(RIGHT[grade_id], slip))
-    assert result.status == "failed", str(result)
-    assert result.points < result.max_points
-    assert any(diagnosis in m for m in result.messages), str(result)
+    contract.assert_fails_with(grade_id, slipped(RIGHT[grade_id], slip), diagnosis)
 
 
 def test_a_neuron_trained_uphill_also_fails_the_stated_accuracy():

@@ -12,24 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import item_contract as contract
 import numpy as np
 import pytest
+from item_contract import fresh_session  # noqa: F401 (autouse)
 
-from bpcourse.checking import ITEMS, check, reset
+from bpcourse.checking import ITEMS, check
 from bpcourse.checking.items import ex06_training_a_multilayer_perceptron as ex06
 from bpcourse.network import MLP
 from bpcourse.optim import GradientDescent
 from bpcourse.training import train
-
-
-@pytest.fixture(autouse=True)
-def fresh_session(monkeypatch):
-    monkeypatch.delenv("BPCOURSE_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    reset()
-    yield
-    reset()
-
 
 # --- reference solutions, written as a learner would ---------------------------------------------
 
@@ -85,10 +77,7 @@ def test_the_notebooks_items_are_registered_in_order_with_their_points():
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_reference_solution_gets_full_marks(grade_id):
-    result = check(grade_id, RIGHT[grade_id])
-    assert result.status == "passed", str(result)
-    assert result.points == result.max_points == ITEMS[grade_id].points
-    assert result.messages == [ITEMS[grade_id].checked_by]
+    contract.assert_full_marks(grade_id, RIGHT[grade_id])
 
 
 def test_minibatches_may_be_yielded():
@@ -104,54 +93,32 @@ def test_the_train_step_problem_stays_away_from_the_relu_kink():
     assert np.abs(Z1).min() > 1e-3  # far beyond the finite-difference step 1e-5
 
 
-def stub(*args):
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
 @pytest.mark.parametrize("grade_id", list(RIGHT))
 def test_the_exercise_stub_is_not_attempted(grade_id):
-    result = check(grade_id, stub)
-    assert (result.status, result.points, result.passed) == ("not attempted", 0, False)
-    assert "still raises NotImplementedError" in result.messages[0]
+    contract.assert_not_attempted(grade_id)
 
 
 def test_a_stub_called_from_train_mlp_points_to_the_other_items():
     def calls_a_blank_train_step(X, y, seed=0):
-        return train_step(MLP([64, 10]), X, y, 0.1) and stub()
+        return train_step(MLP([64, 10]), X, y, 0.1) and contract.stub()
 
     result = check("train_mlp", calls_a_blank_train_step)
     assert result.status == "not attempted"
     assert "finish those first" in result.messages[0]
 
 
-def raises(*args):
-    return {}["missing key"]
-
-
-def returns_nan(*args):
-    return np.nan
-
-
-BAD = {
-    "None": None,
-    "returns None": lambda *args: None,
-    "returns a list": lambda *args: [0.0, 1.0],
+BAD_HERE = {
+    **contract.BAD,
     "returns an empty list": lambda *args: [],
-    "returns NaN": returns_nan,
-    "raises": raises,
 }
 
 
 @pytest.mark.parametrize("grade_id", list(RIGHT))
-@pytest.mark.parametrize("bad", list(BAD))
+@pytest.mark.parametrize("bad", list(BAD_HERE))
 def test_bad_values_get_feedback_never_a_traceback(grade_id, bad):
-    result = check(grade_id, BAD[bad])
-    assert result.status in ("failed", "error"), str(result)
-    assert result.points == 0 and result.messages
-    assert not result.details, f"the checker itself failed:\n{result.details}"
+    result = contract.assert_feedback_without_traceback(grade_id, BAD_HERE[bad])
     if bad == "raises":
-        assert result.status == "error" and "raised KeyError" in result.messages[0]
+        contract.assert_raise_is_reported(result, "raised KeyError")
 
 
 # --- known-wrong answers and the diagnosis each must get ---------------------------------------
@@ -266,10 +233,7 @@ WRONG = [
 
 @pytest.mark.parametrize(("grade_id", "answer", "says"), WRONG)
 def test_a_wrong_answer_fails_with_its_diagnosis(grade_id, answer, says):
-    result = check(grade_id, answer)
-    assert result.status == "failed", str(result)
-    assert result.points < result.max_points
-    assert any(says in m for m in result.messages), str(result)
+    contract.assert_fails_with(grade_id, answer, says)
 
 
 def test_train_step_gives_a_share_for_each_right_part():
