@@ -21,7 +21,7 @@ The library the course's notebooks import. One concept per module:
 - `symbolic`: gradients derived with SymPy (imports SymPy when imported)
 - `plots`, `widgets`: figures and interactive explorers for the lessons (matplotlib, ipywidgets)
 - `checking`, `exercises`: answer checks for the graded exercises, and the generator that
-  makes `exercises/` from `solutions/`
+  makes `exercises/` from `solutions/`; `grading`: the instructor's grader (`bpcourse grade`)
 - `notebooks`: run and check the course's notebooks (for maintainers)
 
 Importing `bpcourse` loads NumPy only; SymPy, matplotlib, ipywidgets and scikit-learn are
