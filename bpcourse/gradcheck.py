@@ -133,7 +133,7 @@ class GradientCheckReport:
         body = "".join(
             f"<tr><td>{r.name}</td><td>{r.shape}</td><td>{r.checked}</td>"
             f"<td>{r.relative_error:.2e}</td><td>{r.max_elementwise_error:.2e}</td>"
-            f"<td>{'✅' if r.passed else '❌'}</td></tr>"
+            f"<td>{'passed' if r.passed else '<b>FAILED</b>'}</td></tr>"
             for r in self.rows
         )
         foot = str(self).splitlines()[len(self.rows) + 1 :]

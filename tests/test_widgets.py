@@ -9,7 +9,6 @@ table. The static fallback is checked with ipywidgets hidden.
 from __future__ import annotations
 
 import sys
-import time
 
 import matplotlib
 
@@ -25,7 +24,7 @@ from bpcourse import widgets
 from bpcourse.activations import ACTIVATIONS, sigmoid
 from bpcourse.network import MLP
 from bpcourse.optim import GradientDescent
-from bpcourse.plots.functions import ELEMENTWISE
+from bpcourse.plots.functions import ELEMENTWISE, mathtext
 from bpcourse.plots.network import HIGHLIGHT
 from bpcourse.training import TrainingDivergedError
 from bpcourse.widgets import (
@@ -69,7 +68,7 @@ def library_neuron_losses(lr: float, steps: int) -> np.ndarray:
 def test_learning_rate_explorer_small_good_and_large_rates():
     explorer = learning_rate_explorer()
     explorer.controls["steps"].value = 40
-    for lr in (0.3, 3.0, 60.0):
+    for lr in (0.3, 3.0, 50.0):
         explorer.controls["lr"].value = lr  # the slider's callback recomputes
         expected = library_neuron_losses(lr, 40)
         np.testing.assert_allclose(explorer.losses, expected, rtol=1e-10)
@@ -179,14 +178,15 @@ def test_stepper_highlights_the_unit_of_each_delta_and_shows_its_formula():
             p.get_gid() for p in diagram.patches if to_rgba(p.get_facecolor()) == to_rgba(HIGHLIGHT)
         }
         assert lit == {f"node {layer} {j}" for layer, j in step.nodes}
-        assert step.formula in stepper.html()
+        assert f"${step.formula}$" in [t.get_text() for t in stepper.figure.axes[1].texts]
+        assert step.formula not in stepper.html()  # drawn once, under the diagram
         assert f"step {index} of {len(stepper.steps) - 1}" in diagram.get_title()
     assert len([p for p in diagram.patches if isinstance(p, Circle)]) == 5
     box = stepper.widget()  # built once shown: the figure and the formula go into it
     assert box.children[1] is stepper._output
     assert "image/png" in stepper._output.outputs[0]["data"]
     stepper.controls["back"].click()
-    assert stepper.steps[-2].formula in stepper._html.value
+    assert f"Step {len(stepper.steps) - 2} of" in stepper._html.value
 
 
 def test_stepper_refuses_big_networks():
@@ -209,8 +209,10 @@ def test_activation_explorer_draws_the_library_f_and_derivative():
         for piece in [line for line in ax.get_lines() if line.get_gid() == "derivative"]:
             zs = np.asarray(piece.get_xdata())
             np.testing.assert_array_equal(piece.get_ydata(), act.derivative(zs, act(zs)))
-        assert act.formula in explorer.html() and act.derivative_formula in explorer.html()
-        assert ax.get_title().startswith(name)
+        title = ax.get_title()
+        assert title.startswith(name)
+        assert mathtext(act.formula) in title and mathtext(act.derivative_formula) in title
+        assert act.formula not in explorer.html()  # once, in the figure
     explorer.controls["x_range"].value = (-2.0, 3.0)
     line = explorer.figure.axes[0].get_lines()[0]
     assert (line.get_xdata()[0], line.get_xdata()[-1]) == (-2.0, 3.0)
@@ -220,9 +222,7 @@ def test_activation_explorer_draws_the_library_f_and_derivative():
 
 
 def test_training_explorer_trains_on_the_button_and_draws_loss_and_regions():
-    start = time.perf_counter()
     explorer = training_explorer(epochs=30)
-    assert time.perf_counter() - start < 3.0
     losses = explorer.history.train_loss
     assert len(losses) == 30 and losses[-1] < 0.6 * losses[0]
     assert "went up" not in explorer.status
@@ -236,9 +236,7 @@ def test_training_explorer_trains_on_the_button_and_draws_loss_and_regions():
     explorer.controls["hidden"].value = 32
     explorer.controls["epochs"].value = 20
     assert explorer.history is first  # settings wait for the Train button
-    start = time.perf_counter()
     explorer.controls["train"].click()
-    assert time.perf_counter() - start < 3.0
     assert explorer.net is not None and explorer.net.sizes == [2, 32, 3]
     assert explorer.history.epochs == 20
     assert explorer.history.train_loss[-1] < explorer.history.train_loss[0]
@@ -259,7 +257,7 @@ def test_training_explorer_says_when_the_learning_rate_is_too_high(monkeypatch):
     def diverge(*args, **kwargs):
         raise TrainingDivergedError("the loss became nan")
 
-    monkeypatch.setattr(widgets, "train", diverge)
+    monkeypatch.setattr(widgets.training, "train", diverge)
     explorer.update()
     assert explorer.status == "diverged in epoch 1: lower the learning rate"
     assert explorer.history.epochs == 0
@@ -307,3 +305,67 @@ def test_without_ipywidgets_every_explorer_falls_back_to_a_static_figure(monkeyp
     assert stepper.values["step"] == len(stepper.steps) - 2  # the picture has every gradient
     explorers[0].set(lr=60.0)  # settings still work without controls
     assert explorers[0].verdict.startswith("too large")
+
+
+# --- what a learner saw in the browser (issue 10) -----------------------------------------------
+
+
+def test_log_sliders_show_exactly_the_value_used():
+    lr_03 = learning_rate_explorer(lr=3.0).controls["lr"]
+    lr_06 = training_explorer(lr=0.3, epochs=5).controls["lr"]
+    for slider, value in ((lr_03, 3.0), (lr_06, 0.3)):
+        assert slider.value == value
+        assert slider.label == f"{value:g}"  # the readout is the value, not 3.16 or 0.316
+        assert all(label == f"{v:g}" for label, v in slider.options)
+    odd = training_explorer(lr=0.25, epochs=5)
+    assert odd.controls["lr"].value == 0.25 and odd.history.epochs == 5
+
+
+def test_training_explorer_is_not_stale_when_shown_and_says_so_after_a_change():
+    explorer = training_explorer(epochs=5)
+    explorer.widget()
+    assert "press Train" not in explorer._html.value
+    explorer.controls["lr"].value = explorer.values["lr"]  # a front-end echo of the same value
+    explorer._on_change("lr", {"new": 0.3})
+    assert "press Train" not in explorer._html.value
+    explorer.controls["epochs"].value = 10
+    assert "press Train" in explorer._html.value
+    explorer.controls["epochs"].value = 5  # back to what was trained
+    assert "press Train" not in explorer._html.value
+
+
+def test_training_explorer_trains_a_fixed_number_of_epochs_deterministically():
+    first = training_explorer(dataset="spirals", hidden=32, lr=0.3, epochs=40)
+    second = training_explorer(dataset="spirals", hidden=32, lr=0.3, epochs=40)
+    assert first.history.epochs == 40 and first.status == "trained 40 epochs"
+    assert first.history.train_loss == second.history.train_loss
+
+
+def test_stepper_and_activation_explorer_show_each_formula_once():
+    stepper = backward_stepper()
+    stepper.go_to(1)
+    stepper.widget()
+    step = stepper.step
+    drawn = [t.get_text() for t in stepper.figure.axes[1].texts]
+    assert f"${step.formula}$" in drawn
+    assert step.formula not in stepper._html.value
+    explorer = activation_explorer("tanh", x_range=(-10.0, 10.0))
+    explorer.widget()
+    formula = ACTIVATIONS["tanh"].formula
+    assert formula not in explorer._html.value
+    assert "z from -10 to 10" == explorer.controls["x_range_readout"].value
+    assert explorer.controls["x_range"].readout is False  # the clipped readout is gone
+
+
+def test_no_emoji_in_what_the_widgets_show():
+    import bpcourse.gradcheck
+    import bpcourse.widgets
+
+    emoji = ("\u23f3", "\u2705", "\u274c", "\u26a0")
+    sources = [
+        *(m.__file__ for name, m in sys.modules.items() if name.startswith("bpcourse.widgets")),
+        bpcourse.gradcheck.__file__,
+    ]
+    for path in sources:
+        text = open(path, encoding="utf-8").read()
+        assert not any(e in text for e in emoji), path
