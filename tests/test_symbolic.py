@@ -406,3 +406,13 @@ def test_bad_numbers_and_indices_are_refused_clearly():
         net.substitute(x=["a", 1])
     with pytest.raises(ValueError, match="n_points must be a positive int"):
         compare_with_backprop([2, 1], n_points=0)
+
+
+def test_the_symbolic_names_are_the_library_element_wise_activations():
+    from bpcourse.activations import ACTIVATIONS
+
+    elementwise = [n for n, act in ACTIVATIONS.items() if act.derivative is not None]
+    assert list(symbolic.NAMES) == elementwise
+    assert [row.name for row in derivative_table()] == elementwise
+    with pytest.raises(ValueError, match="softmax"):
+        derive_activation("softmax")
