@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bpcourse.layers import Layer, Parameter
-from bpcourse.validation import ShapeError, check_positive
+from bpcourse.validation import ShapeError, check_int, check_positive
 
 
 def batchnorm_forward(
@@ -37,6 +37,8 @@ def batchnorm_forward(
     momentum: float = 0.1,
     eps: float = 1e-5,
     training: bool = True,
+    *,
+    who: str = "batchnorm_forward",
 ) -> tuple[np.ndarray, Any]:
     """Normalise X (N, F) per feature, then y = gamma * x_hat + beta. Returns (y (N, F), cache).
 
@@ -46,9 +48,10 @@ def batchnorm_forward(
     if training:
         n = X.shape[0]
         if n < 2:
-            raise ValueError(
-                f"batch normalisation in training mode needs a batch of at least 2 examples, "
-                f"got {n}: the batch variance is undefined for N = 1"
+            raise ShapeError(
+                f"{who}: a training-mode batch needs at least 2 examples, got shape {X.shape}: "
+                "the batch variance is undefined for N = 1 (use a larger batch, or "
+                "training=False to use the running averages)"
             )
         mean = X.mean(axis=0)
         var = X.var(axis=0)  # biased (divides by N): the variance of this batch
@@ -99,6 +102,8 @@ class BatchNorm(Layer):
     state, not Parameters: no gradient reaches them.
     """
 
+    kind = "BatchNorm"
+
     def __init__(
         self,
         n_features: int,
@@ -107,14 +112,7 @@ class BatchNorm(Layer):
         name: str = "bn",
         dtype: np.dtype | type = np.float64,
     ) -> None:
-        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
-            raise ValueError(
-                f"BatchNorm layer {name!r}: n_features must be a positive int, got {n_features!r}"
-            )
-        if n_features < 1:
-            raise ValueError(
-                f"BatchNorm layer {name!r}: n_features must be a positive int, got {n_features}"
-            )
+        n_features = check_int(n_features, f"BatchNorm layer {name!r}: n_features")
         check_positive(momentum, f"BatchNorm layer {name!r}: momentum", allow_zero=True)
         if momentum > 1:
             raise ValueError(
@@ -126,7 +124,6 @@ class BatchNorm(Layer):
         self.beta = Parameter(np.zeros(n_features, dtype=dtype), f"{name}.beta")
         self.running_mean = np.zeros(n_features, dtype=dtype)
         self.running_var = np.ones(n_features, dtype=dtype)
-        self.cache: Any = None
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != self.n_features:
@@ -134,13 +131,7 @@ class BatchNorm(Layer):
                 f"BatchNorm layer {self.name!r} expected input of shape (N, {self.n_features}), "
                 f"got shape {X.shape}"
             )
-        if training and X.shape[0] < 2:
-            raise ShapeError(
-                f"BatchNorm layer {self.name!r}: a training-mode batch needs at least 2 examples, "
-                f"got shape {X.shape}: the batch variance is undefined for N = 1 "
-                "(use a larger batch, or training=False to use the running averages)"
-            )
-        out, self.cache = batchnorm_forward(
+        out, cache = batchnorm_forward(
             X,
             self.gamma.value,
             self.beta.value,
@@ -149,18 +140,12 @@ class BatchNorm(Layer):
             self.momentum,
             self.eps,
             training,
+            who=self.describe(),
         )
-        return out
+        return self.remember(out, cache)
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self.cache is None:
-            raise RuntimeError(f"BatchNorm layer {self.name!r}: call forward before backward")
-        if dOut.shape != self.cache[0].shape:
-            raise ShapeError(
-                f"BatchNorm layer {self.name!r}: the gradient reaching it must have the shape of "
-                f"its output {self.cache[0].shape}, got {dOut.shape}"
-            )
-        dX, self.gamma.grad, self.beta.grad = batchnorm_backward(dOut, self.cache)
+        dX, self.gamma.grad, self.beta.grad = batchnorm_backward(dOut, self.recall(dOut))
         return dX if input_grad else None
 
     def buffers(self) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ import numpy as np
 from bpcourse.init import initialise
 from bpcourse.layers import ActivationLayer, Dense, Layer, Parameter
 from bpcourse.network import Sequential
-from bpcourse.validation import ShapeError
+from bpcourse.validation import ShapeError, check_int
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -35,14 +35,6 @@ from bpcourse.validation import ShapeError
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     r"""$\lfloor (\text{size} + 2p - k)/s \rfloor + 1$: output positions along one axis."""
     return (size + 2 * padding - kernel) // stride + 1
-
-
-def _check_int(value: Any, what: str, who: str, minimum: int = 1) -> int:
-    """`value` as an int >= minimum, or a ValueError naming the layer and the argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{who}: {what} must be {kind}, got {value!r}")
-    return int(value)
 
 
 def _check_images(X: np.ndarray, who: str, layout: str = "(N, C, H, W)") -> None:
@@ -126,7 +118,13 @@ def _check_conv(
 
 
 def conv2d_forward(
-    X: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int = 1, padding: int = 0
+    X: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    stride: int = 1,
+    padding: int = 0,
+    *,
+    who: str = "conv2d_forward",
 ) -> tuple[np.ndarray, Any]:
     r"""2-D cross-correlation. X (N, C_in, H, W), W (C_out, C_in, kh, kw), b (C_out,).
 
@@ -135,16 +133,16 @@ def conv2d_forward(
     $$\text{out}_{n,o,i,j} = b_o + \sum_{c,u,v} W_{o,c,u,v}\,\tilde X_{n,c,\,si+u,\,sj+v},
     \qquad H_{out} = \left\lfloor \frac{H + 2p - k_h}{s} \right\rfloor + 1$$
     (and $W_{out}$ likewise with $k_w$). The rows and columns a stride skips at the far edge
-    are ignored, as in PyTorch.
+    are ignored, as in PyTorch. Errors name `who` (the layer, when a layer calls it).
     """
-    stride = _check_int(stride, "stride", "conv2d_forward")
-    padding = _check_int(padding, "padding", "conv2d_forward", minimum=0)
+    stride = check_int(stride, f"{who}: stride")
+    padding = check_int(padding, f"{who}: padding", minimum=0)
     if W.ndim != 4 or b.shape != (W.shape[0],):
         raise ShapeError(
-            f"conv2d_forward expected W of shape (C_out, C_in, kh, kw) and b of shape (C_out,), "
+            f"{who} expected W of shape (C_out, C_in, kh, kw) and b of shape (C_out,), "
             f"got W {W.shape} and b {b.shape}"
         )
-    H_out, W_out = _check_conv(X, W, stride, padding, "conv2d_forward")
+    H_out, W_out = _check_conv(X, W, stride, padding, who)
     N, C_out = X.shape[0], W.shape[0]
     # im2col: one row per output pixel (n, i, j), holding its window's C_in·kh·kw inputs.
     cols = _im2col(X, W.shape[2], W.shape[3], stride, padding).reshape(N * H_out * W_out, -1)
@@ -195,8 +193,8 @@ def conv2d_backward(
 
 def _check_pool(X: np.ndarray, kernel_size: int, stride: int | None, who: str) -> tuple[int, int]:
     """Validate a pooling of X; return its kernel size and stride (default: the kernel size)."""
-    k = _check_int(kernel_size, "kernel_size", who)
-    s = k if stride is None else _check_int(stride, "stride", who)
+    k = check_int(kernel_size, f"{who}: kernel_size")
+    s = k if stride is None else check_int(stride, f"{who}: stride")
     _check_images(X, who)
     H, W = X.shape[2:]
     if H < k or W < k:
@@ -219,7 +217,7 @@ def _pool_windows(X: np.ndarray, k: int, s: int) -> np.ndarray:
 
 
 def max_pool2d_forward(
-    X: np.ndarray, kernel_size: int, stride: int | None = None
+    X: np.ndarray, kernel_size: int, stride: int | None = None, *, who: str = "max_pool2d_forward"
 ) -> tuple[np.ndarray, Any]:
     r"""Max over each k×k window. X (N, C, H, W) -> out (N, C, H_out, W_out).
 
@@ -227,7 +225,7 @@ def max_pool2d_forward(
     the stride defaults to the kernel size (windows side by side). The windows must tile the
     input exactly. The cache keeps where each maximum was.
     """
-    k, s = _check_pool(X, kernel_size, stride, "max_pool2d_forward")
+    k, s = _check_pool(X, kernel_size, stride, who)
     windows = _pool_windows(X, k, s)
     argmax = windows.argmax(axis=-1)  # (N, H_out, W_out, C); ties: the first, row-major
     out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
@@ -249,14 +247,14 @@ def max_pool2d_backward(dOut: np.ndarray, cache: Any) -> np.ndarray:
 
 
 def avg_pool2d_forward(
-    X: np.ndarray, kernel_size: int, stride: int | None = None
+    X: np.ndarray, kernel_size: int, stride: int | None = None, *, who: str = "avg_pool2d_forward"
 ) -> tuple[np.ndarray, Any]:
     r"""Mean over each k×k window. X (N, C, H, W) -> out (N, C, H_out, W_out).
 
     $\text{out}_{n,c,i,j} = \frac{1}{k^2}\sum_{u,v} X_{n,c,\,si+u,\,sj+v}$, with
     $H_{out} = (H-k)/s + 1$; the stride defaults to the kernel size.
     """
-    k, s = _check_pool(X, kernel_size, stride, "avg_pool2d_forward")
+    k, s = _check_pool(X, kernel_size, stride, who)
     out = _pool_windows(X, k, s).mean(axis=-1)
     return out.transpose(0, 3, 1, 2), (X.shape, k, s)
 
@@ -303,35 +301,30 @@ class Conv2D(Layer):
         name: str = "conv",
     ) -> None:
         who = f"Conv2D layer {name!r}"
-        self.in_channels = _check_int(in_channels, "in_channels", who)
-        self.out_channels = _check_int(out_channels, "out_channels", who)
+        self.in_channels = check_int(in_channels, f"{who}: in_channels")
+        self.out_channels = check_int(out_channels, f"{who}: out_channels")
         pair = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
         if len(pair) != 2:
             raise ValueError(f"{who}: kernel_size must be an int or a pair, got {kernel_size!r}")
         self.kernel_size = (
-            _check_int(pair[0], "kernel_size", who),
-            _check_int(pair[1], "kernel_size", who),
+            check_int(pair[0], f"{who}: kernel_size"),
+            check_int(pair[1], f"{who}: kernel_size"),
         )
-        self.stride = _check_int(stride, "stride", who)
-        self.padding = _check_int(padding, "padding", who, minimum=0)
+        self.stride = check_int(stride, f"{who}: stride")
+        self.padding = check_int(padding, f"{who}: padding", minimum=0)
         self.name = name
         kh, kw = self.kernel_size
         rng = np.random.default_rng(seed)
         W = initialise(init, out_channels, in_channels * kh * kw, rng, dtype=dtype)
         self.W = Parameter(W.reshape(out_channels, in_channels, kh, kw), f"{name}.W")
         self.b = Parameter(np.zeros(out_channels, dtype=dtype), f"{name}.b")
-        self.cache: Any = None
-        self.out_shape: tuple[int, ...] = ()
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        _check_conv(X, self.W.value, self.stride, self.padding, f"Conv2D layer {self.name!r}")
-        out, self.cache = conv2d_forward(X, self.W.value, self.b.value, self.stride, self.padding)
-        self.out_shape = out.shape
-        return out
+        W, b, who = self.W.value, self.b.value, self.describe()
+        return self.remember(*conv2d_forward(X, W, b, self.stride, self.padding, who=who))
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        _check_backward(self, dOut)
-        dX, self.W.grad, self.b.grad = conv2d_backward(dOut, self.cache, input_grad)
+        dX, self.W.grad, self.b.grad = conv2d_backward(dOut, self.recall(dOut), input_grad)
         return dX
 
     def parameters(self) -> list[Parameter]:
@@ -355,14 +348,9 @@ class _Pool2D(Layer):
 
     def __init__(self, kernel_size: int, stride: int | None = None, name: str = "pool") -> None:
         who = f"{self.kind} layer {name!r}"
-        self.kernel_size = _check_int(kernel_size, "kernel_size", who)
-        self.stride = self.kernel_size if stride is None else _check_int(stride, "stride", who)
+        self.kernel_size = check_int(kernel_size, f"{who}: kernel_size")
+        self.stride = self.kernel_size if stride is None else check_int(stride, f"{who}: stride")
         self.name = name
-        self.cache: Any = None
-        self.out_shape: tuple[int, ...] = ()
-
-    def _check_forward(self, X: np.ndarray) -> None:
-        _check_pool(X, self.kernel_size, self.stride, f"{self.kind} layer {self.name!r}")
 
     def expected_input(self) -> tuple[int, str] | None:
         return 4, "(N, C, H, W)"
@@ -381,14 +369,11 @@ class MaxPool2D(_Pool2D):
         super().__init__(kernel_size, stride, name)
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        self._check_forward(X)
-        out, self.cache = max_pool2d_forward(X, self.kernel_size, self.stride)
-        self.out_shape = out.shape
-        return out
+        out = max_pool2d_forward(X, self.kernel_size, self.stride, who=self.describe())
+        return self.remember(*out)
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        _check_backward(self, dOut)
-        return max_pool2d_backward(dOut, self.cache)
+        return max_pool2d_backward(dOut, self.recall(dOut))
 
 
 class AvgPool2D(_Pool2D):
@@ -400,14 +385,11 @@ class AvgPool2D(_Pool2D):
         super().__init__(kernel_size, stride, name)
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        self._check_forward(X)
-        out, self.cache = avg_pool2d_forward(X, self.kernel_size, self.stride)
-        self.out_shape = out.shape
-        return out
+        out = avg_pool2d_forward(X, self.kernel_size, self.stride, who=self.describe())
+        return self.remember(*out)
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        _check_backward(self, dOut)
-        return avg_pool2d_backward(dOut, self.cache)
+        return avg_pool2d_backward(dOut, self.recall(dOut))
 
 
 class Flatten(Layer):
@@ -415,36 +397,19 @@ class Flatten(Layer):
 
     def __init__(self, name: str = "flatten") -> None:
         self.name = name
-        self.cache: Any = None
-        self.out_shape: tuple[int, ...] = ()
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        _check_images(X, f"Flatten layer {self.name!r}")
-        out, self.cache = flatten_forward(X)
-        self.out_shape = out.shape
-        return out
+        _check_images(X, self.describe())
+        return self.remember(*flatten_forward(X))
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        _check_backward(self, dOut)
-        return flatten_backward(dOut, self.cache)
+        return flatten_backward(dOut, self.recall(dOut))
 
     def expected_input(self) -> tuple[int, str] | None:
         return 4, "(N, C, H, W)"
 
     def __repr__(self) -> str:
         return f"Flatten(name={self.name!r})"
-
-
-def _check_backward(layer: Any, dOut: np.ndarray) -> None:
-    """Forward must have run, and dOut must have the shape of the layer's last output."""
-    who = f"{type(layer).__name__} layer {layer.name!r}"
-    if layer.cache is None:
-        raise RuntimeError(f"{who}: call forward before backward")
-    if dOut.shape != layer.out_shape:
-        raise ShapeError(
-            f"{who}: the gradient reaching it must have the shape of its output "
-            f"{layer.out_shape}, got {dOut.shape}"
-        )
 
 
 def digits_cnn(

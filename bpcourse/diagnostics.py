@@ -23,6 +23,7 @@ import numpy as np
 
 from bpcourse.layers import ActivationLayer
 from bpcourse.network import Sequential
+from bpcourse.validation import check_int
 
 
 def gradient_norms(net: Sequential) -> dict[str, float]:
@@ -71,8 +72,7 @@ class Diagnostics:
     _step: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
-            raise ValueError(f"Diagnostics(every=...) must be a positive int, got {self.every!r}")
+        self.every = check_int(self.every, "Diagnostics(every=...)")
 
     def before_step(self, net: Sequential) -> None:
         """Called after backward, before the optimiser's step."""

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from bpcourse.layers import Layer
-from bpcourse.validation import ShapeError
 
 
 def check_dropout_probability(p: float, name: str = "dropout") -> float:
@@ -89,8 +88,6 @@ class Dropout(Layer):
         self.name = name
         self.fixed_mask = False
         self.mask: np.ndarray | None = None  # the last training-mode mask, scaled
-        self.cache: Any = None
-        self.out_shape: tuple[int, ...] | None = None
 
     @contextmanager
     def freeze_mask(self) -> Iterator[Dropout]:
@@ -103,23 +100,16 @@ class Dropout(Layer):
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
         reuse = self.fixed_mask and self.mask is not None and self.mask.shape == X.shape
-        out, self.cache = dropout_forward(
+        out, cache = dropout_forward(
             X, self.p, self.rng, training, mask=self.mask if reuse else None
         )
         if training:
-            self.mask = self.cache
-        self.out_shape = out.shape
-        return out
+            self.mask = cache
+        return self.remember(out, cache)
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self.out_shape is None:
-            raise RuntimeError(f"Dropout layer {self.name!r}: call forward before backward")
-        if dOut.shape != self.out_shape:
-            raise ShapeError(
-                f"Dropout layer {self.name!r}: the gradient reaching it must have the shape of "
-                f"its output {self.out_shape}, got {dOut.shape}"
-            )
-        return dropout_backward(dOut, self.cache) if input_grad else None
+        cache = self.recall(dOut)
+        return dropout_backward(dOut, cache) if input_grad else None
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p:g}, name={self.name!r})"

@@ -20,7 +20,7 @@ import numpy as np
 
 from bpcourse.activations import Activation, get_activation
 from bpcourse.init import initialise
-from bpcourse.validation import ShapeError
+from bpcourse.validation import ShapeError, check_int, check_same_shape
 
 
 class Parameter:
@@ -71,15 +71,41 @@ def activation_backward(dA: np.ndarray, cache: Any) -> np.ndarray:
 
 
 class Layer:
-    """A step of a network: `forward` caches what `backward` needs."""
+    """A step of a network: `forward` caches what `backward` needs.
+
+    A layer writes only `forward` and `backward`. Its forward ends with
+    `return self.remember(out, cache)`; its backward starts with `cache = self.recall(dOut)`,
+    which refuses a backward before any forward and a gradient of the wrong shape, naming the
+    layer (`describe()`, e.g. "Dense layer 'dense1'").
+    """
 
     name: str = "layer"
+    kind: str = ""  # how errors name the layer's type; "" means the class name
+    cache: Any = None
+    out_shape: tuple[int, ...] | None = None  # of the last forward's output; None: none yet
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"{self.kind or type(self).__name__} layer {self.name!r}"
+
+    def remember(self, out: np.ndarray, cache: Any) -> np.ndarray:
+        """Keep `cache` (and the output's shape) for backward; return `out`."""
+        self.cache, self.out_shape = cache, out.shape
+        return out
+
+    def recall(self, dOut: np.ndarray) -> Any:
+        """The cache of the last forward, once `dOut` is known to have the output's shape."""
+        if self.out_shape is None:
+            raise RuntimeError(f"{self.describe()}: call forward before backward")
+        check_same_shape(
+            dOut, self.out_shape, f"{self.describe()}: the gradient reaching it", "its output"
+        )
+        return self.cache
 
     def parameters(self) -> list[Parameter]:
         return []
@@ -96,6 +122,8 @@ class Layer:
 class Dense(Layer):
     """A fully connected (affine) layer: Z = X @ W.T + b with W (n_out, n_in), b (n_out,)."""
 
+    kind = "Dense"
+
     def __init__(
         self,
         n_in: int,
@@ -105,14 +133,12 @@ class Dense(Layer):
         dtype: np.dtype | type = np.float64,
         name: str = "dense",
     ) -> None:
-        for label, n in (("n_in", n_in), ("n_out", n_out)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"Dense layer {name!r}: {label} must be a positive int, got {n!r}")
+        self.n_in = check_int(n_in, f"Dense layer {name!r}: n_in")
+        self.n_out = check_int(n_out, f"Dense layer {name!r}: n_out")
+        self.name = name
         rng = np.random.default_rng(rng)
-        self.n_in, self.n_out, self.name = int(n_in), int(n_out), name
         self.W = Parameter(initialise(init, n_out, n_in, rng, dtype=dtype), f"{name}.W")
         self.b = Parameter(np.zeros(n_out, dtype=dtype), f"{name}.b")
-        self.cache: Any = None
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != self.n_in:
@@ -120,18 +146,10 @@ class Dense(Layer):
                 f"Dense layer {self.name!r} ({self.n_in} -> {self.n_out}) expected input of "
                 f"shape (N, {self.n_in}), got shape {X.shape}"
             )
-        Z, self.cache = dense_forward(X, self.W.value, self.b.value)
-        return Z
+        return self.remember(*dense_forward(X, self.W.value, self.b.value))
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self.cache is None:
-            raise RuntimeError(f"Dense layer {self.name!r}: call forward before backward")
-        if dOut.shape != (self.cache[0].shape[0], self.n_out):
-            raise ShapeError(
-                f"Dense layer {self.name!r}: the gradient reaching it must have the shape of its "
-                f"output {(self.cache[0].shape[0], self.n_out)}, got {dOut.shape}"
-            )
-        dX, self.W.grad, self.b.grad = dense_backward(dOut, self.cache, input_grad)
+        dX, self.W.grad, self.b.grad = dense_backward(dOut, self.recall(dOut), input_grad)
         return dX
 
     def parameters(self) -> list[Parameter]:
@@ -147,24 +165,17 @@ class Dense(Layer):
 class ActivationLayer(Layer):
     """An element-wise activation (or softmax) as a layer with no parameters."""
 
+    kind = "activation"
+
     def __init__(self, activation: str | Activation, name: str | None = None) -> None:
         self.activation = get_activation(activation)
         self.name = name or self.activation.name
-        self.cache: Any = None
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        A, self.cache = activation_forward(X, self.activation)
-        return A
+        return self.remember(*activation_forward(X, self.activation))
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self.cache is None:
-            raise RuntimeError(f"activation layer {self.name!r}: call forward before backward")
-        if dOut.shape != self.cache[0].shape:
-            raise ShapeError(
-                f"activation layer {self.name!r}: the gradient reaching it must have shape "
-                f"{self.cache[0].shape}, got {dOut.shape}"
-            )
-        return activation_backward(dOut, self.cache)
+        return activation_backward(dOut, self.recall(dOut))
 
     def __repr__(self) -> str:
         return f"ActivationLayer({self.activation.name!r})"

@@ -39,7 +39,7 @@ import numpy as np
 
 from bpcourse.init import initialise
 from bpcourse.layers import Layer, Parameter
-from bpcourse.validation import ShapeError
+from bpcourse.validation import ShapeError, check_int
 
 
 def orthogonal(n: int, rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
@@ -92,14 +92,9 @@ class RNNGradients(NamedTuple):
 
 def check_truncate(truncate: int | None, name: str = "RNN") -> int | None:
     """Return `truncate` if it is None or a positive int, else raise ValueError."""
-    if truncate is None:
-        return None
-    if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
-        raise ValueError(
-            f"{name}: truncate must be None (full BPTT) or a positive int window k, "
-            f"got {truncate!r}"
-        )
-    return int(truncate)
+    return check_int(
+        truncate, f"{name}: truncate (None: full BPTT; or a window k)", allow_none=True
+    )
 
 
 def rnn_backward(dH: np.ndarray, cache: Any, truncate: int | None = None) -> RNNGradients:
@@ -148,11 +143,10 @@ class RNN(Layer):
         dtype: np.dtype | type = np.float64,
         name: str = "rnn",
     ) -> None:
-        for label, n in (("n_in", n_in), ("n_hidden", n_hidden)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"RNN layer {name!r}: {label} must be a positive int, got {n!r}")
+        self.n_in = check_int(n_in, f"RNN layer {name!r}: n_in")
+        self.n_hidden = check_int(n_hidden, f"RNN layer {name!r}: n_hidden")
+        self.name = name
         rng = np.random.default_rng(seed)
-        self.n_in, self.n_hidden, self.name = int(n_in), int(n_hidden), name
         self.truncate = check_truncate(truncate, f"RNN layer {name!r}")
         W_xh = initialise(init, n_hidden, n_in, rng, dtype=dtype)
         if recurrent_init == "orthogonal":
@@ -162,8 +156,6 @@ class RNN(Layer):
         self.W_xh = Parameter(W_xh, f"{name}.W_xh")
         self.W_hh = Parameter(W_hh, f"{name}.W_hh")
         self.b = Parameter(np.zeros(n_hidden, dtype=dtype), f"{name}.b")
-        self.cache: Any = None
-        self.out_shape: tuple[int, ...] | None = None
         self.dH_norms: np.ndarray | None = None
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
@@ -174,19 +166,10 @@ class RNN(Layer):
                 f"shape (N, T, {self.n_in}) with T >= 1, got shape {X.shape}{hint}"
             )
         h0 = np.zeros((X.shape[0], self.n_hidden), dtype=self.W_hh.value.dtype)
-        H, self.cache = rnn_forward(X, h0, self.W_xh.value, self.W_hh.value, self.b.value)
-        self.out_shape = H.shape
-        return H
+        return self.remember(*rnn_forward(X, h0, self.W_xh.value, self.W_hh.value, self.b.value))
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self.cache is None:
-            raise RuntimeError(f"RNN layer {self.name!r}: call forward before backward")
-        if dOut.shape != self.out_shape:
-            raise ShapeError(
-                f"RNN layer {self.name!r}: the gradient reaching it must have the shape of its "
-                f"output {self.out_shape}, got {dOut.shape}"
-            )
-        grads = rnn_backward(dOut, self.cache, self.truncate)
+        grads = rnn_backward(dOut, self.recall(dOut), self.truncate)
         self.W_xh.grad, self.W_hh.grad, self.b.grad = grads.dW_xh, grads.dW_hh, grads.db
         self.dH_norms = np.linalg.norm(grads.dH_total, axis=2).mean(axis=0)
         return grads.dX if input_grad else None
@@ -209,7 +192,6 @@ class LastStep(Layer):
 
     def __init__(self, name: str = "last_step") -> None:
         self.name = name
-        self.in_shape: tuple[int, ...] | None = None
 
     def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
         if X.ndim != 3:
@@ -217,21 +199,13 @@ class LastStep(Layer):
                 f"LastStep layer {self.name!r} expected a sequence of shape (N, T, D), "
                 f"got shape {X.shape}"
             )
-        self.in_shape = X.shape
-        return X[:, -1]
+        return self.remember(X[:, -1], X.shape)
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        if self.in_shape is None:
-            raise RuntimeError(f"LastStep layer {self.name!r}: call forward before backward")
-        N, _, D = self.in_shape
-        if dOut.shape != (N, D):
-            raise ShapeError(
-                f"LastStep layer {self.name!r}: the gradient reaching it must have the shape of "
-                f"its output {(N, D)}, got {dOut.shape}"
-            )
+        in_shape = self.recall(dOut)
         if not input_grad:
             return None
-        dX = np.zeros(self.in_shape, dtype=dOut.dtype)
+        dX = np.zeros(in_shape, dtype=dOut.dtype)
         dX[:, -1] = dOut
         return dX
 

@@ -32,7 +32,7 @@ from bpcourse.metrics import accuracy, is_classification
 from bpcourse.network import Sequential
 from bpcourse.optim import GradientDescent, Optimizer
 from bpcourse.regularization import l1_penalty, l2_penalty
-from bpcourse.validation import ShapeError, as_float_array, check_finite
+from bpcourse.validation import ShapeError, as_float_array, check_finite, check_int
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -230,17 +230,10 @@ def train(
     X, y = _check_data(net, X, y, "training data")
     val = _check_data(net, *validation, "validation data") if validation is not None else None
     _check_output_matches_loss(net, loss_fn)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be a positive int or None (full batch), got {batch_size!r}"
-        )
+    epochs = check_int(epochs, "epochs")
+    batch_size = check_int(batch_size, "batch_size (None: the full batch)", allow_none=True)
+    patience = check_int(patience, "patience (epochs)", allow_none=True)
     if patience is not None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience must be a positive int (epochs), got {patience!r}")
         if val is None:
             raise ValueError("early stopping (patience) needs validation data")
     options = StepOptions(l2, l1, clip_norm, clip_value, diagnostics)

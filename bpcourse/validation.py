@@ -66,6 +66,25 @@ def check_ndim(x: np.ndarray, ndim: int, name: str, layout: str) -> np.ndarray:
     return x
 
 
+def check_int(value: Any, name: str, minimum: int = 1, allow_none: bool = False) -> Any:
+    """`value` as an int >= `minimum` (None passes with `allow_none`), or a ValueError naming
+    `name`. Booleans and floats are refused, even 3.0: a count is an int."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = {1: "a positive int", 0: "an int >= 0"}.get(minimum, f"an int >= {minimum}")
+        raise ValueError(f"{name} must be {kind}{' or None' if allow_none else ''}, got {value!r}")
+    return int(value)
+
+
+def check_same_shape(actual: np.ndarray, expected: tuple[int, ...], name: str, what: str) -> None:
+    """Raise ShapeError unless `actual` has shape `expected`; `what` says what it should match."""
+    if actual.shape != tuple(expected):
+        raise ShapeError(
+            f"{name} must have the shape of {what} {tuple(expected)}, got {actual.shape}"
+        )
+
+
 def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
     """Raise ValueError unless `value` is a finite number > 0 (or >= 0)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

@@ -242,7 +242,7 @@ def test_wrong_shape_names_the_layer_and_both_shapes():
 def test_a_batch_of_one_in_training_mode_is_refused():
     with pytest.raises(ShapeError, match=r"'bn1'.*at least 2 examples.*undefined for N = 1"):
         BatchNorm(3, name="bn1").forward(np.ones((1, 3)), training=True)
-    with pytest.raises(ValueError, match="undefined for N = 1"):
+    with pytest.raises(ShapeError, match="undefined for N = 1"):
         batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
 
 

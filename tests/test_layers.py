@@ -314,7 +314,7 @@ def test_activation_layer_errors_name_the_layer():
     with pytest.raises(RuntimeError, match="'tanh7': call forward before backward"):
         layer.backward(np.zeros((2, 3)))
     layer.forward(np.zeros((2, 3)))
-    with pytest.raises(ShapeError, match=r"'tanh7'.*shape \(2, 3\), got \(3, 2\)"):
+    with pytest.raises(ShapeError, match=r"'tanh7'.*output \(2, 3\), got \(3, 2\)"):
         layer.backward(np.zeros((3, 2)))
 
 

@@ -214,7 +214,7 @@ def test_a_shorter_window_cuts_the_gradient_reaching_early_steps():
 
 def test_bad_truncation_window_is_refused():
     for bad in (0, -2, 1.5, True):
-        with pytest.raises(ValueError, match=r"truncate must be None .* or a positive int"):
+        with pytest.raises(ValueError, match=r"truncate .*must be a positive int or None"):
             RNN(2, 3, truncate=bad)
 
 

@@ -17,6 +17,7 @@ from bpcourse.symbolic.network import (
     SymbolicNetwork,
     symbolic_network,
 )
+from bpcourse.validation import check_int
 
 # --- the bridge to code ---------------------------------------------------------------------------
 
@@ -65,8 +66,7 @@ def compare_with_backprop(
     average over a batch of one is that same loss). Relative error per parameter tensor,
     ||a - s|| / max(||a||, ||s||, tiny), as in bpcourse.gradcheck. Expect about 1e-16.
     """
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 1:
-        raise ValueError(f"n_points must be a positive int, got {n_points!r}")
+    n_points = check_int(n_points, "n_points")
     net = symbolic_network(sizes, activation, output_activation, loss)
     grad = net.lambdify_gradient()
     mlp = MLP(net.sizes, net.activation, net.output_activation, seed=seed)
