@@ -6,94 +6,63 @@ $\sigma' = \sigma(1-\sigma)$, $\tanh' = 1-\tanh^2$. The backward pass of an acti
 layer is then `dZ = dA * f'(z)`; softmax is the one exception (its Jacobian is not
 diagonal) and has its own `softmax_backward`.
 
-All functions are stable for extreme inputs (|z| = 1e4 gives no overflow warning) and
-keep the dtype of their input.
+All functions are stable for extreme inputs (|z| = 1e4, and float16 at its limit ±6e4,
+give no overflow warning), keep the dtype of their input, and refuse complex input with a
+TypeError naming the function.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from bpcourse.validation import lookup
+from bpcourse.validation import check_positive, lookup
 
 LEAKY_RELU_SLOPE = 0.01
 
 
+def real_array(z: np.ndarray, name: str) -> np.ndarray:
+    """`z` as an array of real numbers, or a TypeError naming the function (complex input
+    would otherwise give a silently wrong real answer, e.g. sigmoid(1+1j) = 0.73)."""
+    z = np.asarray(z)
+    if z.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: input must hold real numbers, got dtype {z.dtype}")
+    return z
+
+
+def _computing_dtype(z: np.ndarray) -> np.ndarray:
+    """float16 as float32: exp and max-shifts of float16 overflow near its limit 65504."""
+    return z.astype(np.float32) if z.dtype == np.float16 else z
+
+
+# Each f, then its derivative f'(z, a), given both z and a = f(z); each uses whichever is
+# simpler.
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     r"""$\sigma(z) = 1/(1+e^{-z})$, computed from $e^{-|z|}$ so it never overflows."""
-    z = np.asarray(z)
+    z = real_array(z, "sigmoid")
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def tanh(z: np.ndarray) -> np.ndarray:
-    return np.tanh(z)
-
-
-def relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0)
-
-
-def leaky_relu(z: np.ndarray, slope: float = LEAKY_RELU_SLOPE) -> np.ndarray:
-    return np.where(z > 0, z, slope * z)
-
-
-def softplus(z: np.ndarray) -> np.ndarray:
-    r"""$\log(1+e^z)$, computed as `logaddexp(0, z)` so it never overflows."""
-    return np.logaddexp(0, z)
-
-
-def identity(z: np.ndarray) -> np.ndarray:
-    return np.asarray(z)
-
-
-def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    r"""$\log\sum_i e^{z_i}$ along `axis`, shifted by the maximum so it never overflows."""
-    z = np.asarray(z)
-    m = np.max(z, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    r"""$\mathrm{softmax}(z)_i = e^{z_i}/\sum_j e^{z_j}$ along `axis` (rows of a batch)."""
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def softmax_and_log_softmax(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    r"""softmax(z) and log(softmax(z)) together, sharing the work.
-
-    With $m = \max_j z_j$ and $s = \sum_j e^{z_j - m}$: $p = e^{z-m}/s$ and
-    $\log p = (z - m) - \log s$. Subtracting $m$ first keeps $e^{z-m} \le 1$ (no overflow),
-    and $\log p$ never takes the log of an underflowed 0.
-    """
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    s = np.sum(e, axis=axis, keepdims=True)
-    return e / s, shifted - np.log(s)
-
-
-def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log(softmax(z)), stable for any input (see `softmax_and_log_softmax`)."""
-    return softmax_and_log_softmax(z, axis)[1]
-
-
-def softmax_backward(dA: np.ndarray, a: np.ndarray) -> np.ndarray:
-    r"""dZ from dA through softmax rows: $dZ = a \odot (dA - \sum_j dA_j a_j)$. Shapes (N, C)."""
-    return a * (dA - np.sum(dA * a, axis=-1, keepdims=True))
-
-
-# Derivatives f'(z), each given both z and a = f(z); each uses whichever is simpler.
 def sigmoid_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return a * (1 - a)
 
 
+def tanh(z: np.ndarray) -> np.ndarray:
+    return np.tanh(real_array(z, "tanh"))
+
+
 def tanh_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return 1 - a * a
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(real_array(z, "relu"), 0)
 
 
 def relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -101,9 +70,21 @@ def relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return (z > 0).astype(a.dtype)
 
 
-def leaky_relu_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+def leaky_relu(z: np.ndarray, slope: float = LEAKY_RELU_SLOPE) -> np.ndarray:
+    z = real_array(z, "leaky_relu")
+    return np.where(z > 0, z, slope * z)
+
+
+def leaky_relu_derivative(
+    z: np.ndarray, a: np.ndarray, slope: float = LEAKY_RELU_SLOPE
+) -> np.ndarray:
     """1 where z > 0, else the slope (also at z = 0)."""
-    return np.where(z > 0, 1.0, LEAKY_RELU_SLOPE).astype(a.dtype)
+    return np.where(z > 0, 1.0, slope).astype(a.dtype)
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    r"""$\log(1+e^z)$, computed as `logaddexp(0, z)` so it never overflows."""
+    return np.logaddexp(0, real_array(z, "softplus"))
 
 
 def softplus_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -111,8 +92,62 @@ def softplus_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return sigmoid(z)
 
 
+def identity(z: np.ndarray) -> np.ndarray:
+    return real_array(z, "identity")
+
+
 def identity_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.ones_like(a)
+
+
+def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    r"""$\log\sum_i e^{z_i}$ along `axis`, shifted by the maximum so it never overflows."""
+    z = real_array(z, "logsumexp")
+    dtype, z = z.dtype, _computing_dtype(z)
+    m = np.max(z, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    out = out if keepdims else np.squeeze(out, axis=axis)
+    return out.astype(dtype, copy=False) if dtype.kind == "f" else out
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""$\mathrm{softmax}(z)_i = e^{z_i}/\sum_j e^{z_j}$ along `axis` (rows of a batch)."""
+    z = real_array(z, "softmax")
+    dtype, z = z.dtype, _computing_dtype(z)
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    p = e / np.sum(e, axis=axis, keepdims=True)
+    return p.astype(dtype, copy=False) if dtype.kind == "f" else p
+
+
+def softmax_and_log_softmax(
+    z: np.ndarray, axis: int = -1, name: str = "softmax"
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""softmax(z) and log(softmax(z)) together, sharing the work.
+
+    With $m = \max_j z_j$ and $s = \sum_j e^{z_j - m}$: $p = e^{z-m}/s$ and
+    $\log p = (z - m) - \log s$. Subtracting $m$ first keeps $e^{z-m} \le 1$ (no overflow),
+    and $\log p$ never takes the log of an underflowed 0. float16 is computed in float32;
+    its log p stays float32 (it can lie far below float16's limit of -65504).
+    """
+    z = real_array(z, name)
+    dtype, z = z.dtype, _computing_dtype(z)
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    s = np.sum(e, axis=axis, keepdims=True)
+    p, log_p = e / s, shifted - np.log(s)
+    if dtype == np.float16:
+        return p.astype(dtype), log_p
+    return p, log_p
+
+
+def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log(softmax(z)), stable for any input (see `softmax_and_log_softmax`)."""
+    return softmax_and_log_softmax(z, axis, "log_softmax")[1]
+
+
+def softmax_backward(dA: np.ndarray, a: np.ndarray) -> np.ndarray:
+    r"""dZ from dA through softmax rows: $dZ = a \odot (dA - \sum_j dA_j a_j)$. Shapes (N, C)."""
+    return a * (dA - np.sum(dA * a, axis=-1, keepdims=True))
 
 
 @dataclass(frozen=True)
@@ -183,6 +218,18 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
     ]
 }
+
+
+def leaky_relu_activation(slope: float = LEAKY_RELU_SLOPE) -> Activation:
+    """Leaky ReLU with its own `slope`, used by f and by f' alike (the table's has 0.01)."""
+    slope = check_positive(slope, "leaky_relu: slope", allow_zero=True)
+    return Activation(
+        "leaky_relu",
+        functools.partial(leaky_relu, slope=slope),
+        functools.partial(leaky_relu_derivative, slope=slope),
+        rf"\mathrm{{LReLU}}(z) = z \text{{ if }} z>0 \text{{ else }} {slope:g}\,z",
+        rf"\mathrm{{LReLU}}'(z) = 1 \text{{ if }} z>0 \text{{ else }} {slope:g}",
+    )
 
 
 def get_activation(name: str | Activation) -> Activation:

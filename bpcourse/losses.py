@@ -14,6 +14,10 @@ prediction's shape. Averaging over the batch is why each gradient carries a $1/N
 The two cross-entropies take logits (scores before the sigmoid or softmax), as PyTorch's
 `BCEWithLogitsLoss` and `CrossEntropyLoss` do: fused, they are stable at any input
 (logits of ±1e4 give finite losses and gradients) and the gradient is the simple $p-y$.
+
+Bad input, the same for every loss: complex or non-numeric input raises TypeError; an empty
+batch (N = 0) raises ShapeError saying so; a NaN or inf in the prediction, logits or target
+raises NonFiniteError naming the first bad index; float16 is computed in float32.
 """
 
 from __future__ import annotations
@@ -24,13 +28,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from bpcourse.activations import sigmoid, softmax_and_log_softmax
-from bpcourse.validation import ShapeError, as_float_array, check_ndim, lookup
+from bpcourse.validation import ShapeError, as_float_array, check_finite, check_ndim, lookup
 
 LossResult = tuple[float, np.ndarray]
 
 
+def _checked_prediction(prediction: np.ndarray, loss: str, what: str = "prediction") -> np.ndarray:
+    """The prediction (or logits) as a real (N, C) array with N >= 1, finite.
+
+    One behaviour for every loss: a NaN or inf in the prediction raises NonFiniteError
+    naming the first bad index (no NaN loss is returned); an empty batch raises ShapeError.
+    float16 is computed in float32 (as_float_array), so no loss overflows at ±6e4.
+    """
+    y = check_ndim(as_float_array(prediction, f"{loss}: {what}"), 2, f"{loss}: {what}", "(N, C)")
+    if y.shape[0] == 0:
+        raise ShapeError(
+            f"{loss}: the batch is empty ({what} of shape {y.shape}): a loss averages over "
+            "at least one example"
+        )
+    return check_finite(y, f"{loss}: {what}")
+
+
 def _prediction_and_target(prediction: np.ndarray, target: np.ndarray, loss: str):
-    y = check_ndim(as_float_array(prediction, f"{loss}: prediction"), 2, "prediction", "(N, C)")
+    y = _checked_prediction(prediction, loss)
     t = as_float_array(target, f"{loss}: target", dtype=y.dtype)
     if t.ndim == 1 and y.shape[1] == 1:
         t = t[:, None]
@@ -38,7 +58,7 @@ def _prediction_and_target(prediction: np.ndarray, target: np.ndarray, loss: str
         raise ShapeError(
             f"{loss}: target must have the prediction's shape {y.shape}, got shape {t.shape}"
         )
-    return y, t
+    return y, check_finite(t, f"{loss}: target")
 
 
 def half_squared_error(prediction: np.ndarray, target: np.ndarray) -> LossResult:
@@ -75,7 +95,7 @@ def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
     `target` is either integer labels of shape (N,) in [0, C) or one-hot / class
     probabilities of shape (N, C). Gradient: $(\mathrm{softmax}(z) - y)/N$.
     """
-    z = check_ndim(as_float_array(logits, "softmax_cross_entropy: logits"), 2, "logits", "(N, C)")
+    z = _checked_prediction(logits, "softmax_cross_entropy", "logits")
     y = one_hot_targets(target, z.shape, "softmax_cross_entropy", z.dtype)
     n = z.shape[0]
     p, log_p = softmax_and_log_softmax(z)
@@ -107,7 +127,7 @@ def one_hot_targets(
         y = np.zeros(shape, dtype=dtype)
         y[np.arange(n), target] = 1.0
         return y
-    y = as_float_array(target, f"{loss}: target", dtype=dtype)
+    y = check_finite(as_float_array(target, f"{loss}: target", dtype=dtype), f"{loss}: target")
     if y.shape != tuple(shape):
         raise ShapeError(
             f"{loss}: target must be labels of shape ({n},) or one-hot of shape {tuple(shape)}, "

@@ -37,9 +37,13 @@ class Sequential:
             else (params[0].value.dtype if params else np.dtype(np.float64))
         )
 
-    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        """Run X (N, n_in) through every layer; each layer caches what backward needs."""
-        out = self.check_input(X)
+    def forward(self, X: np.ndarray, training: bool = True, validated: bool = False) -> np.ndarray:
+        """Run X (N, n_in) through every layer; each layer caches what backward needs.
+
+        X is checked (`check_input`) unless `validated` says it already was: `train` checks
+        its data once, not on every batch.
+        """
+        out = X if validated else self.check_input(X)
         for layer in self.layers:
             out = layer.forward(out, training)
         return out
@@ -59,16 +63,21 @@ class Sequential:
         return grad if input_grad else None
 
     def loss_and_backward(
-        self, X: np.ndarray, target: np.ndarray, loss: str | Loss = "softmax_cross_entropy"
+        self,
+        X: np.ndarray,
+        target: np.ndarray,
+        loss: str | Loss = "softmax_cross_entropy",
+        validated: bool = False,
     ) -> float:
         """One forward pass, the loss, and one backward pass; returns the loss."""
-        value, dOut = get_loss(loss)(self.forward(X, training=True), target)
+        out = self.forward(X, training=True, validated=validated)
+        value, dOut = get_loss(loss)(out, target)
         self.backward(dOut, input_grad=False)
         return value
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: np.ndarray, validated: bool = False) -> np.ndarray:
         """The network's output in evaluation mode (no dropout, running batch statistics)."""
-        return self.forward(X, training=False)
+        return self.forward(X, training=False, validated=validated)
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]

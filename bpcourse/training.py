@@ -32,7 +32,13 @@ from bpcourse.metrics import accuracy, is_classification
 from bpcourse.network import Sequential
 from bpcourse.optim import GradientDescent, Optimizer
 from bpcourse.regularization import l1_penalty, l2_penalty
-from bpcourse.validation import ShapeError, as_float_array, check_finite, check_int
+from bpcourse.validation import (
+    NonFiniteError,
+    ShapeError,
+    as_float_array,
+    check_finite,
+    check_int,
+)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -96,12 +102,14 @@ def train_step(
     loss: Loss,
     optimizer: Optimizer,
     options: StepOptions = StepOptions(),
+    validated: bool = False,
 ) -> float:
     """Forward, backward, penalties, clipping, one optimiser step; returns the batch's loss.
 
     The returned loss is the data loss plus any penalty: the quantity the step minimises.
+    `validated=True` skips the input check (`train` checks its data once, before the loop).
     """
-    value = net.loss_and_backward(X, y, loss)
+    value = net.loss_and_backward(X, y, loss, validated=validated)
     params = net.parameters()
     if options.l2:
         value += l2_penalty(params, options.l2)
@@ -130,20 +138,25 @@ def run_epoch(
     history: History | None = None,
     epoch: int = 0,
     options: StepOptions = StepOptions(),
+    validated: bool = False,
 ) -> float:
     """One pass over the data, one optimiser step per batch; returns the mean step loss.
+
+    X is checked once here (not on every batch) unless `validated` says it already was.
 
     Raises TrainingDivergedError, naming the epoch and step, as soon as a loss or any
     computation in the step overflows or becomes NaN.
     """
+    if not validated:
+        X, y = _check_data(net, X, y, "training data")
     total = 0.0
     start = time.perf_counter()
     for step, idx in enumerate(batches(len(X), batch_size, rng), start=1):
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
-                value = train_step(net, X[idx], y[idx], loss, optimizer, options)
+                value = train_step(net, X[idx], y[idx], loss, optimizer, options, validated=True)
             problem = "" if np.isfinite(value) else f"the loss became {value}"
-        except FloatingPointError as exc:
+        except (FloatingPointError, NonFiniteError) as exc:
             problem = f"a computation failed ({exc})"
         if problem:
             raise TrainingDivergedError(
@@ -162,11 +175,15 @@ def run_epoch(
 
 
 def evaluate(
-    net: Sequential, X: np.ndarray, y: np.ndarray, loss: str | Loss = "softmax_cross_entropy"
+    net: Sequential,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: str | Loss = "softmax_cross_entropy",
+    validated: bool = False,
 ) -> tuple[float, float]:
     """(loss, accuracy) of `net` on (X, y) in evaluation mode; accuracy is NaN for regression."""
     loss_fn = get_loss(loss)
-    out = net.predict(X)
+    out = net.predict(X, validated=validated)
     value = loss_fn(out, y)[0]
     acc = accuracy(out, y, loss_fn) if is_classification(y) else float("nan")
     return value, acc
@@ -176,6 +193,8 @@ def _check_data(
     net: Sequential, X: np.ndarray, y: np.ndarray, name: str
 ) -> tuple[np.ndarray, np.ndarray]:
     X = net.check_input(X)
+    if len(X) == 0:
+        raise ShapeError(f"{name}: the batch is empty (X has shape {X.shape}): nothing to train on")
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
         y = check_finite(as_float_array(y, f"{name} targets"), f"{name} targets")
@@ -248,13 +267,15 @@ def train(
     for epoch in bar:
         if schedule is not None:
             optimizer.lr = schedule(epoch - 1)
-        run_epoch(net, X, y, loss_fn, optimizer, batch_size, rng, history, epoch, options)
-        train_loss, train_acc = evaluate(net, X, y, loss_fn)
+        run_epoch(
+            net, X, y, loss_fn, optimizer, batch_size, rng, history, epoch, options, validated=True
+        )
+        train_loss, train_acc = evaluate(net, X, y, loss_fn, validated=True)
         history.train_loss.append(train_loss)
         history.train_accuracy.append(train_acc)
         shown = {"loss": f"{train_loss:.4f}"}
         if val is not None:
-            val_loss, val_acc = evaluate(net, *val, loss_fn)
+            val_loss, val_acc = evaluate(net, *val, loss_fn, validated=True)
             history.val_loss.append(val_loss)
             history.val_accuracy.append(val_acc)
             shown["val_loss"] = f"{val_loss:.4f}"

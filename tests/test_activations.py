@@ -363,3 +363,42 @@ def test_unknown_activation_lists_the_valid_names(bad):
     assert repr(bad) in message
     for name in ACTIVATIONS:
         assert name in message
+
+
+# --- bad input and the leaky slope (issue 12) ---------------------------------------------------
+
+FUNCTIONS = [*(act.function for act in ACTIVATIONS.values()), log_softmax]
+
+
+@pytest.mark.parametrize("f", FUNCTIONS, ids=lambda f: f.__name__)
+def test_complex_input_is_refused_with_the_function_name(f):
+    with pytest.raises(TypeError, match=rf"{f.__name__}: .*real numbers.*complex"):
+        f(np.array([[1 + 1j, 0.5]]))
+
+
+@pytest.mark.parametrize("f", FUNCTIONS, ids=lambda f: f.__name__)
+def test_float16_at_its_limit_gives_no_warning_and_keeps_its_dtype(f):
+    z = np.array([[6e4, -6e4, 0.0], [-6e4, 6e4, 1.0]], dtype=np.float16)
+    with strict_numerics():
+        out = f(z)
+    expected = np.float32 if f is log_softmax else np.float16  # log p < -65504 needs float32
+    assert out.dtype == expected and np.all(np.isfinite(out))
+    reference = f(z.astype(np.float64))
+    np.testing.assert_allclose(out.astype(np.float64), reference, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2, 0.5])
+def test_leaky_relu_slope_is_honoured_by_its_derivative(slope):
+    from bpcourse.activations import leaky_relu_activation, leaky_relu_derivative
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(5, 4))
+    z[np.abs(z) < 1e-3] = 0.5  # away from the kink
+    act = leaky_relu_activation(slope)
+    h = 1e-6
+    numeric = (act(z + h) - act(z - h)) / (2 * h)
+    analytic = act.derivative(z, act(z))
+    assert relative_error(analytic, numeric) < 1e-7
+    np.testing.assert_array_equal(leaky_relu_derivative(z, z, slope=slope), analytic)
+    np.testing.assert_array_equal(act(z), leaky_relu(z, slope=slope))
+    assert np.any(analytic == slope) and np.any(analytic == 1.0)

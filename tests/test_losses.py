@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ from bpcourse.losses import (
     mse,
     softmax_cross_entropy,
 )
-from bpcourse.validation import ShapeError
+from bpcourse.validation import NonFiniteError, ShapeError
 
 TOLERANCE = 1e-7  # COURSE.md: a single layer or loss, float64 central differences
 H = 1e-5
@@ -299,13 +300,14 @@ def test_float32_predictions_give_float32_gradients(name, kind):
     assert isinstance(value, float) and math.isfinite(value)
 
 
-@pytest.mark.parametrize("name", ["binary_cross_entropy", "softmax_cross_entropy", "mse"])
-def test_nan_prediction_is_not_hidden(name):
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_prediction_is_refused_naming_the_first_bad_index(name, bad):
     y, t = problem(name, 3, 2, 1, "labels" if name == "softmax_cross_entropy" else "default")
-    y[1, 0] = np.nan
-    with np.errstate(invalid="ignore"):  # NumPy may warn about the NaN; the point is the value
-        value, _ = LOSSES[name](y, t)
-    assert math.isnan(value)
+    y[1, 0] = bad
+    y[2, 0] = bad
+    with pytest.raises(NonFiniteError, match=rf"{name}: .*2 non-finite.*at index \(1, 0\)"):
+        LOSSES[name](y, t)
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -390,7 +392,7 @@ def test_label_count_mismatch():
     ],
 )
 def test_one_hot_rows_must_be_non_negative_and_sum_to_one(target):
-    with pytest.raises(ValueError, match=r"one-hot target must be >= 0 and sum to 1"):
+    with pytest.raises(ValueError, match=r"one-hot target must be >= 0 and sum to 1|non-finite"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array(target))
 
 
@@ -401,7 +403,7 @@ def test_bce_targets_must_lie_in_0_1(bad):
 
 
 def test_bce_nan_target_is_refused():
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"target .*non-finite.*index \(1, 0\)"):
         binary_cross_entropy(np.zeros((2, 1)), np.array([[0.0], [np.nan]]))
 
 
@@ -428,3 +430,30 @@ def test_unknown_loss_lists_the_valid_names(bad):
         get_loss(bad)
     for name in LOSSES:
         assert name in str(info.value)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_complex_input_is_refused(name):
+    y, t = problem(name, 3, 2, 1, "labels" if name == "softmax_cross_entropy" else "default")
+    with pytest.raises(TypeError, match=rf"{name}: .*real numbers.*complex"):
+        LOSSES[name](y.astype(complex), t)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_an_empty_batch_is_refused_by_name(name, recwarn):
+    target = np.zeros(0, dtype=int) if name == "softmax_cross_entropy" else np.zeros((0, 2))
+    with pytest.raises(ShapeError, match=rf"{name}: the batch is empty"):
+        LOSSES[name](np.zeros((0, 2)), target)
+    assert not recwarn.list  # no "mean of empty slice" on the way
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_float16_at_its_limit_is_stable(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = np.array([[6e4, -6e4], [-6e4, 6e4]], dtype=np.float16)
+        t = np.array([0, 1]) if name == "softmax_cross_entropy" else np.array([[1.0, 0], [0, 1]])
+        value, grad = LOSSES[name](y, t)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    reference, _ = LOSSES[name](y.astype(np.float64), t)
+    assert value == pytest.approx(reference, rel=1e-6)

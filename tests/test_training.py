@@ -419,9 +419,7 @@ def test_invalid_epochs_are_refused(epochs):
 @pytest.mark.parametrize("batch_size", [0, -4, 2.5, True, "8"])
 def test_invalid_batch_sizes_are_refused(batch_size):
     X, y = small_data(10)
-    with pytest.raises(
-        ValueError, match=r"batch_size .*must be a positive int or None, got"
-    ):
+    with pytest.raises(ValueError, match=r"batch_size .*must be a positive int or None, got"):
         quiet_train(MLP([3, 4, 2]), X, y, batch_size=batch_size)
 
 
@@ -442,3 +440,36 @@ def test_invalid_patience_is_refused(patience):
     X, y = small_data(10)
     with pytest.raises(ValueError, match="patience"):
         quiet_train(MLP([3, 4, 2]), X, y, epochs=5, validation=(X, y), patience=patience)
+
+
+# --- validation once per call, and the empty batch (issue 12) -----------------------------------
+
+
+def test_train_checks_its_input_once_per_call_not_per_batch(monkeypatch):
+    X, y = np.random.default_rng(0).normal(size=(90, 4)), np.arange(90) % 3
+    X_val, y_val = X[:10], y[:10]
+    net = MLP([4, 5, 3], "tanh")
+    calls = []
+    real = net.check_input
+    monkeypatch.setattr(net, "check_input", lambda X: calls.append(X.shape) or real(X))
+    history = train(net, X, y, epochs=3, batch_size=10, validation=(X_val, y_val), progress=False)
+    assert history.epochs == 3
+    assert calls == [(90, 4), (10, 4)]  # the training data and the validation data, once each
+
+
+def test_an_empty_training_set_is_refused_by_name(recwarn):
+    net = MLP([4, 5, 3], "tanh")
+    with pytest.raises(ShapeError, match=r"training data: the batch is empty .*\(0, 4\)"):
+        train(net, np.zeros((0, 4)), np.zeros(0, dtype=int), progress=False)
+    with pytest.raises(ShapeError, match=r"validation data: the batch is empty"):
+        X, y = np.ones((6, 4)), np.zeros(6, dtype=int)
+        train(net, X, y, validation=(np.zeros((0, 4)), np.zeros(0, dtype=int)), progress=False)
+    assert not recwarn.list
+
+
+def test_logits_that_become_inf_still_end_training_with_the_divergence_error():
+    net = MLP([2, 3, 2], "relu")
+    net.layers[-1].b.value[0] = np.inf  # the logits are inf without any overflow
+    X, y = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(TrainingDivergedError, match="epoch 1, step 1"):
+        train(net, X, y, epochs=1, progress=False)
