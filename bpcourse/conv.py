@@ -431,6 +431,6 @@ def digits_cnn(
             ActivationLayer("relu", name="relu2"),
             MaxPool2D(2, name="pool"),
             Flatten(),
-            Dense(32 * 4 * 4, 10, rng=rng, dtype=dtype, name="dense"),
+            Dense(32 * 4 * 4, 10, seed=rng, dtype=dtype, name="dense"),
         ]
     )

@@ -20,7 +20,7 @@ import numpy as np
 
 from bpcourse.activations import Activation, get_activation
 from bpcourse.init import initialise
-from bpcourse.validation import ShapeError, check_int, check_same_shape
+from bpcourse.validation import ShapeError, check_int, check_same_shape, renamed_keyword
 
 
 class Parameter:
@@ -129,14 +129,16 @@ class Dense(Layer):
         n_in: int,
         n_out: int,
         init: str = "xavier_normal",
-        rng: np.random.Generator | int | None = 0,
+        seed: np.random.Generator | int | None = 0,
         dtype: np.dtype | type = np.float64,
         name: str = "dense",
+        **deprecated: Any,
     ) -> None:
+        seed = renamed_keyword(deprecated, "rng", "seed", seed, f"Dense layer {name!r}")
         self.n_in = check_int(n_in, f"Dense layer {name!r}: n_in")
         self.n_out = check_int(n_out, f"Dense layer {name!r}: n_out")
         self.name = name
-        rng = np.random.default_rng(rng)
+        rng = np.random.default_rng(seed)
         self.W = Parameter(initialise(init, n_out, n_in, rng, dtype=dtype), f"{name}.W")
         self.b = Parameter(np.zeros(n_out, dtype=dtype), f"{name}.b")
 

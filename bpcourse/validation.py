@@ -96,6 +96,24 @@ def check_positive(value: float, name: str, allow_zero: bool = False) -> float:
     return float(value)
 
 
+def renamed_keyword(given: dict[str, Any], old: str, new: str, value: Any, who: str) -> Any:
+    """The value of keyword `new`, also accepted under its old name `old` with a
+    DeprecationWarning (any other unknown keyword is a TypeError naming `who`)."""
+    import warnings
+
+    unknown = sorted(set(given) - {old})
+    if unknown:
+        raise TypeError(f"{who} got unexpected keyword argument(s) {unknown}")
+    if old not in given:
+        return value
+    warnings.warn(
+        f"{who}: the keyword {old}= is now {new}= (one name across the library)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return given[old]
+
+
 def lookup(name: Any, table: Mapping[str, T], kind: str) -> T:
     """Return `table[name]`, or raise a ValueError listing the valid names of this `kind`."""
     if isinstance(name, str) and name.lower() in table:

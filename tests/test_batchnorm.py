@@ -204,7 +204,7 @@ def test_network_gradient_check():
     bn.gamma.value[...] = rng.uniform(0.5, 2, 6)
     bn.beta.value[...] = rng.normal(size=6)
     net = Sequential(
-        [Dense(4, 6, rng=1, name="dense1"), ActivationLayer("tanh"), bn, Dense(6, 3, rng=2)]
+        [Dense(4, 6, seed=1, name="dense1"), ActivationLayer("tanh"), bn, Dense(6, 3, seed=2)]
     )
     report = check_network(net, X, y)
     assert report.tolerance == NETWORK_TOLERANCE
@@ -216,7 +216,7 @@ def test_a_bias_just_before_batchnorm_gets_no_gradient():
     does not depend on that bias, and backprop and finite differences both give 0."""
     rng = np.random.default_rng(6)
     X, y = rng.normal(size=(10, 4)), rng.integers(0, 3, size=10)
-    dense = Dense(4, 6, rng=1, name="dense1")
+    dense = Dense(4, 6, seed=1, name="dense1")
     net = Sequential([dense, BatchNorm(6, name="bn1"), ActivationLayer("tanh"), Dense(6, 3)])
     net.loss_and_backward(X, y)
     assert np.linalg.norm(dense.W.grad) > 1e-3

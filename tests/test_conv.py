@@ -342,7 +342,7 @@ def small_cnn(seed: int = 0) -> Sequential:
         ActivationLayer("tanh"),
         AvgPool2D(2),  # (N, 3, 1, 1)
         Flatten(),
-        Dense(3, 5, rng=rng, name="dense"),
+        Dense(3, 5, seed=rng, name="dense"),
     ]
     return Sequential(layers)
 

@@ -118,7 +118,7 @@ def test_network_gradient_check_with_frozen_dropout():
     X, y = rng.normal(size=(8, 5)), rng.integers(0, 3, size=8)
     drop = Dropout(0.5, seed=1)
     net = Sequential(
-        [Dense(5, 7, rng=2), ActivationLayer("tanh"), drop, Dense(7, 3, rng=3, name="out")]
+        [Dense(5, 7, seed=2), ActivationLayer("tanh"), drop, Dense(7, 3, seed=3, name="out")]
     )
     with drop.freeze_mask():
         report = check_network(net, X, y)
@@ -130,7 +130,7 @@ def test_network_gradient_check_with_frozen_dropout():
 def test_network_in_evaluation_mode_ignores_dropout():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(4, 5))
-    dense = Dense(5, 3, rng=1)
+    dense = Dense(5, 3, seed=1)
     net = Sequential([Dropout(0.9, seed=0), dense])
     np.testing.assert_allclose(net.predict(X), dense.forward(X), rtol=1e-15)
 

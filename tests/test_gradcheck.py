@@ -80,7 +80,9 @@ NO_MEAN = Loss("no_mean_hse", half_squared_error_without_mean, "values", "")
 def sample_network(first: Dense, seed: int = 0) -> Sequential:
     rng = np.random.default_rng(seed)
     first.b.value[...] = rng.normal(size=first.n_out)
-    return Sequential([first, ActivationLayer("tanh", name="tanh1"), Dense(3, 2, rng=1, name="d2")])
+    return Sequential(
+        [first, ActivationLayer("tanh", name="tanh1"), Dense(3, 2, seed=1, name="d2")]
+    )
 
 
 RNG = np.random.default_rng(20)
@@ -350,8 +352,8 @@ def test_check_layer_checks_every_unnamed_parameter():
 
 
 def test_check_network_checks_every_parameter_of_same_named_layers():
-    first = NoTransposeDense(3, 3, rng=1)  # default name 'dense', wrong dW
-    net = Sequential([first, ActivationLayer("tanh"), Dense(3, 2, rng=2)])
+    first = NoTransposeDense(3, 3, seed=1)  # default name 'dense', wrong dW
+    net = Sequential([first, ActivationLayer("tanh"), Dense(3, 2, seed=2)])
     report = check_network(net, X3, LABELS)
     assert len(report.rows) == 4
     assert not report.passed

@@ -106,7 +106,7 @@ def test_dense_backward_without_input_grad_skips_dx_only():
 @given(n=SIZES, n_in=SIZES, n_out=SIZES, seed=SEEDS)
 def test_dense_layer_passes_check_layer(n, n_in, n_out, seed):
     rng = np.random.default_rng(seed)
-    layer = Dense(n_in, n_out, rng=seed, name="fc")
+    layer = Dense(n_in, n_out, seed=seed, name="fc")
     layer.b.value[...] = rng.normal(size=n_out)
     report = check_layer(layer, rng.normal(size=(n, n_in)), seed=seed % 1000)
     assert report.tolerance == LAYER_TOLERANCE == 1e-7
@@ -234,7 +234,7 @@ def test_dense_layer_stores_w_as_n_out_by_n_in_and_zero_bias():
 
 def test_dense_layer_forward_uses_its_parameters_and_backward_writes_grads():
     rng = np.random.default_rng(6)
-    layer = Dense(3, 2, rng=0)
+    layer = Dense(3, 2, seed=0)
     layer.b.value[...] = [0.5, -1.0]
     X = rng.normal(size=(4, 3))
     np.testing.assert_allclose(layer.forward(X), X @ layer.W.value.T + [0.5, -1.0], atol=1e-14)
@@ -259,8 +259,8 @@ def test_backward_overwrites_gradients_rather_than_adding():
 
 
 def test_dense_layer_is_seeded_and_keeps_its_dtype():
-    np.testing.assert_array_equal(Dense(4, 3, rng=5).W.value, Dense(4, 3, rng=5).W.value)
-    assert not np.array_equal(Dense(4, 3, rng=5).W.value, Dense(4, 3, rng=6).W.value)
+    np.testing.assert_array_equal(Dense(4, 3, seed=5).W.value, Dense(4, 3, seed=5).W.value)
+    assert not np.array_equal(Dense(4, 3, seed=5).W.value, Dense(4, 3, seed=6).W.value)
     layer = Dense(4, 3, dtype=np.float32)
     assert layer.W.value.dtype == np.float32 and layer.b.value.dtype == np.float32
     out = layer.forward(np.ones((2, 4), dtype=np.float32))
@@ -324,3 +324,32 @@ def test_activation_layer_names_and_lookup_is_case_insensitive():
     assert layer.parameters() == []
     assert repr(layer) == "ActivationLayer('relu')"
     assert ActivationLayer(ACTIVATIONS["tanh"], name="h").name == "h"
+
+
+def test_dense_takes_seed_like_every_layer_and_still_accepts_rng_with_a_warning():
+    with pytest.warns(DeprecationWarning, match=r"rng= is now seed="):
+        old = Dense(4, 3, rng=5)
+    np.testing.assert_array_equal(old.W.value, Dense(4, 3, seed=5).W.value)
+    with pytest.raises(TypeError, match=r"unexpected keyword.*'sed'"):
+        Dense(4, 3, sed=5)
+
+
+def test_a_new_layer_writes_only_forward_and_backward():
+    from bpcourse.layers import Layer
+
+    class Double(Layer):
+        def forward(self, X, training=True):
+            return self.remember(2 * X, None)
+
+        def backward(self, dOut, input_grad=True):
+            self.recall(dOut)
+            return 2 * dOut
+
+    layer = Double()
+    layer.name = "twice"
+    with pytest.raises(RuntimeError, match="Double layer 'twice': call forward before backward"):
+        layer.backward(np.ones((2, 3)))
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(ShapeError, match=r"'twice'.*shape of its output \(2, 3\), got \(3, 2\)"):
+        layer.backward(np.ones((3, 2)))
+    np.testing.assert_array_equal(layer.backward(np.ones((2, 3))), 2 * np.ones((2, 3)))

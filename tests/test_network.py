@@ -440,7 +440,7 @@ def test_invalid_mlp_sizes_are_refused(sizes, match):
 
 
 def test_sequential_state_round_trip_with_default_layer_names():
-    net = Sequential([Dense(3, 3, rng=1), ActivationLayer("tanh"), Dense(3, 3, rng=2)])
+    net = Sequential([Dense(3, 3, seed=1), ActivationLayer("tanh"), Dense(3, 3, seed=2)])
     before = [p.value.copy() for p in net.parameters()]
     net.load_state(net.state())
     for p, value in zip(net.parameters(), before, strict=True):

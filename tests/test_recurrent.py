@@ -126,7 +126,7 @@ def test_step_backward_and_the_initial_state_gradient():
 def test_network_gradient_check_with_last_step_and_dense():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(5, 7, 3)), rng.integers(0, 2, size=5)
-    net = Sequential([RNN(3, 4, seed=1, name="rnn1"), LastStep(), Dense(4, 2, rng=2)])
+    net = Sequential([RNN(3, 4, seed=1, name="rnn1"), LastStep(), Dense(4, 2, seed=2)])
     report = check_network(net, X, y)
     assert report.tolerance == NETWORK_TOLERANCE
     assert report.passed, str(report)
@@ -257,7 +257,7 @@ def test_rnn_learns_the_sign_of_a_sequence_sum():
     rng = np.random.default_rng(0)
     X, y = sign_of_sum(300, 6, rng)
     X_test, y_test = sign_of_sum(300, 6, rng)
-    net = Sequential([RNN(1, 8, seed=0), LastStep(), Dense(8, 2, rng=1)])
+    net = Sequential([RNN(1, 8, seed=0), LastStep(), Dense(8, 2, seed=1)])
     before, _ = evaluate(net, X, y)
     history = train(net, X, y, lr=0.05, epochs=60, batch_size=32, progress=False)
     test_loss, test_accuracy = evaluate(net, X_test, y_test)
