@@ -41,21 +41,33 @@ class Parameter:
 
 def dense_forward(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Any]:
     r"""$Z = XW^\top + b$. X (N, n_in), W (n_out, n_in), b (n_out,) -> Z (N, n_out)."""
-    return X @ W.T + b, (X, W)
+    Z = X @ W.T
+    Z += b  # in place: no second (N, n_out) array
+    return Z, (X, W)
 
 
 def dense_backward(
-    dZ: np.ndarray, cache: Any, input_grad: bool = True
+    dZ: np.ndarray,
+    cache: Any,
+    input_grad: bool = True,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     r"""From dZ (N, n_out): $dX = dZ\,W$, $dW = dZ^\top X$, $db = \sum_n dZ_n$.
 
     `dW` is the batch form of the notes' outer product $\delta\, a^\top$: summing the outer
     products of the rows of dZ and X is exactly the matrix product $dZ^\top X$. Pass
-    `input_grad=False` to skip dX (the first layer's input needs no gradient).
+    `input_grad=False` to skip dX (the first layer's input needs no gradient). `out=(dW, db)`
+    writes the two gradients into those arrays (a layer's own `.grad`, every step: no new
+    arrays) and returns them.
     """
     X, W = cache
     dX = dZ @ W if input_grad else None
-    return dX, dZ.T @ X, dZ.sum(axis=0)
+    if out is None:
+        return dX, dZ.T @ X, dZ.sum(axis=0)
+    dW, db = out
+    np.matmul(dZ.T, X, out=dW)
+    np.sum(dZ, axis=0, out=db)
+    return dX, dW, db
 
 
 def activation_forward(Z: np.ndarray, activation: Activation) -> tuple[np.ndarray, Any]:
@@ -151,7 +163,12 @@ class Dense(Layer):
         return self.remember(*dense_forward(X, self.W.value, self.b.value))
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        dX, self.W.grad, self.b.grad = dense_backward(dOut, self.recall(dOut), input_grad)
+        cache = self.recall(dOut)
+        grads = (self.W.grad, self.b.grad)
+        reuse = all(g.shape == p.shape for g, p in zip(grads, (self.W, self.b), strict=True))
+        dX, self.W.grad, self.b.grad = dense_backward(
+            dOut, cache, input_grad, out=grads if reuse else None
+        )
         return dX
 
     def parameters(self) -> list[Parameter]:

@@ -83,7 +83,9 @@ class GradientDescent(Optimizer):
     r"""$\theta \leftarrow \theta - \eta\,\nabla_\theta L$ for every parameter $\theta$."""
 
     def update(self, p: Parameter, state: dict[str, Any]) -> None:
-        p.value -= np.asarray(self.lr, p.value.dtype) * p.grad
+        step = _scratch(state, p)
+        np.multiply(p.grad, np.asarray(self.lr, p.value.dtype), out=step)
+        p.value -= step
 
 
 class Momentum(Optimizer):
@@ -176,15 +178,35 @@ class Adam(Optimizer):
         self.eps = check_positive(eps, "eps")
 
     def update(self, p: Parameter, state: dict[str, Any]) -> None:
+        # Every operation in place, into the moments or two scratch arrays: the same
+        # arithmetic in the same order as the formulas above, with no temporary arrays.
+        g = p.grad
         m = state.setdefault("m", np.zeros_like(p.value))
         v = state.setdefault("v", np.zeros_like(p.value))
+        step = _scratch(state, p)
+        denominator = _scratch(state, p, "denominator")
         m *= self.beta1
-        m += (1 - self.beta1) * p.grad
+        np.multiply(g, 1 - self.beta1, out=step)
+        m += step
         v *= self.beta2
-        v += (1 - self.beta2) * p.grad * p.grad
-        m_hat = m / (1 - self.beta1**self.steps)
-        v_hat = v / (1 - self.beta2**self.steps)
-        p.value -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, 1 - self.beta2, out=step)
+        step *= g
+        v += step
+        np.divide(v, 1 - self.beta2**self.steps, out=denominator)  # v_hat
+        np.sqrt(denominator, out=denominator)
+        denominator += self.eps
+        np.divide(m, 1 - self.beta1**self.steps, out=step)  # m_hat
+        step *= self.lr
+        step /= denominator
+        p.value -= step
+
+
+def _scratch(state: dict[str, Any], p: Parameter, name: str = "scratch") -> np.ndarray:
+    """A work array of p's shape and dtype, kept in the optimiser's state between steps."""
+    array = state.get(name)
+    if array is None or array.shape != p.value.shape:
+        array = state[name] = np.empty_like(p.value)
+    return array
 
 
 def _check_fraction(value: float, name: str) -> float:
