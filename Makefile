@@ -3,7 +3,7 @@
 # and re-install only when pyproject.toml has changed since the last install.
 #
 #   make PYTHON=python3.12 setup    # choose the interpreter that creates .venv
-#   make test PYTEST_ARGS='-m "not quality" tests/test_packaging.py'
+#   make test PYTEST_ARGS=tests/test_packaging.py   # make lint: ruff and mypy
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,6 +15,10 @@ LINT_PATHS := $(wildcard bpcourse tests benchmarks)
 # Open the first lesson when it exists, otherwise JupyterLab's file browser at the repo root.
 FIRST_LESSON := $(firstword $(sort $(wildcard lessons/01_*.ipynb)))
 PIP_FLAGS := $(if $(CI),--progress-bar off --no-input)
+# JupyterLab refuses to start as root (containers, Binder-like images) unless told it may.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+# JupyterLab's settings for this venv: no news pop-up over the first widget, no update check.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .DEFAULT_GOAL := help
 .PHONY: help setup lab test lint format bench clean distclean
@@ -23,12 +27,16 @@ help:
 	@echo "make lab     set up (if needed) and open the course in JupyterLab"
 	@echo "make test    set up (if needed) and run the whole test suite"
 	@echo "make setup   create .venv and install the package with its test extra"
-	@echo "make lint    ruff check and ruff format --check"
+	@echo "make lint    ruff check, ruff format --check and mypy (CI runs it after make test)"
 	@echo "make format  sort imports and format the code with ruff"
 	@echo "make bench   run the benchmarks (benchmarks/run_all.py)"
 	@echo "make clean   remove caches and build output (keeps .venv); distclean also removes .venv"
 
-setup: $(STAMP)
+setup: $(STAMP) $(LAB_SETTINGS)
+
+$(LAB_SETTINGS): .lab/overrides.json | $(BIN)/python
+	mkdir -p $(dir $@)
+	cp .lab/overrides.json $@
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,14 +48,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 lab: setup
-	$(BIN)/python -m jupyter lab $(or $(FIRST_LESSON),--notebook-dir=.)
+	$(BIN)/python -m jupyter lab $(LAB_FLAGS) $(or $(FIRST_LESSON),--notebook-dir=.)
 
 test: setup
-	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile -m "not quality" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/python -m ruff check $(LINT_PATHS)
 	$(BIN)/python -m ruff format --check $(LINT_PATHS)
+	$(BIN)/python -m mypy
 
 format: setup
 	$(BIN)/python -m ruff check --select I --fix $(LINT_PATHS)
