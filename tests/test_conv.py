@@ -478,7 +478,9 @@ def test_small_cnn_beats_the_mlp_on_the_digits():
     np.testing.assert_array_equal(  # the same examples, in the same order, as X_train
         train_images.reshape(-1, 64), load_digits(standardized=False).X_train / 16.0
     )
-    sgd = {"lr": 0.1, "batch_size": 32, "epochs": 30, "seed": 0, "progress": False}
+    # 15 epochs (seed 0): CNN 98.05%, MLP 96.66% of 359 test examples, 5 apart; at 30 epochs
+    # they were 98.61% and 97.21%, also 5 apart: half the training, the same measured margin.
+    sgd = {"lr": 0.1, "batch_size": 32, "epochs": 15, "seed": 0, "progress": False}
     with threadpoolctl.threadpool_limits(1):
         mlp = MLP([64, 256, 10], "relu", seed=0)
         train(mlp, split.X_train, split.y_train, **sgd)
