@@ -110,7 +110,8 @@ def train_step(
     `validated=True` skips the input check (`train` checks its data once, before the loop).
     """
     value = net.loss_and_backward(X, y, loss, validated=validated)
-    params = net.parameters()
+    clipping = options.clip_value is not None or options.clip_norm is not None
+    params = net.parameters() if options.l2 or options.l1 or clipping else []
     if options.l2:
         value += l2_penalty(params, options.l2)
     if options.l1:
