@@ -2,7 +2,9 @@
 nbval starts: they draw with the inline backend, whatever the caller's MPLBACKEND (a headless
 server often sets Agg, which would leave every figure cell without its image), and they
 start quietly (no "running over TCP without encryption" warning at each kernel start), and
-run the answer checks in strict mode (a check that does not pass raises).
+nbval runs the solutions with strict answer checks (BPCOURSE_STRICT=1: a check that does not
+pass raises), so its one run of each solution proves every item passes;
+tests/test_exercise_notebooks.py reads the points from the outputs nbval verified.
 
 Both are IPython kernel settings, written to a profile of a temporary IPYTHONDIR that only
 the kernels of this test run see.
@@ -15,16 +17,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-KERNEL_CONFIG = """\
-import os
+import pytest
 
+KERNEL_CONFIG = """\
 c.IPKernelApp.matplotlib = "inline"  # the backend the stored outputs were made with
 c.IPKernelApp.log_level = "ERROR"  # no per-kernel warning about the local TCP transport
-# Strict checks: under nbval a solution's check that does not pass raises, so the one nbval
-# run of each solution proves every item passes (tests/test_exercise_notebooks.py reads the
-# points from the outputs nbval verified). A test that sets BPCOURSE_STRICT itself wins.
-os.environ.setdefault("BPCOURSE_STRICT", "1")
 """
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+_original_strict = os.environ.get("BPCOURSE_STRICT")
 
 _made: list[Path] = []
 
@@ -37,6 +37,18 @@ def pytest_configure(config: object) -> None:
     os.environ["IPYTHONDIR"] = str(ipython_dir)
     os.environ.pop("MPLBACKEND", None)  # the kernels choose inline themselves
     _made.append(ipython_dir)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Strict checks for the cells of solutions/ (their kernel starts with the first cell's
+    setup, so it inherits this), the caller's setting for everything else."""
+    if SOLUTIONS in Path(str(item.path)).resolve().parents:
+        os.environ["BPCOURSE_STRICT"] = "1"
+    elif _original_strict is None:
+        os.environ.pop("BPCOURSE_STRICT", None)
+    else:
+        os.environ["BPCOURSE_STRICT"] = _original_strict
 
 
 def pytest_unconfigure(config: object) -> None:

@@ -99,8 +99,14 @@ def test_solution_passes_every_check_with_the_notebook_points(path):
         assert status == "passed" and points == max_points == expected[item], item
 
 
-def test_the_test_kernels_check_in_strict_mode():
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.environ['BPCOURSE_STRICT'])")]
-    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-    assert nb.cells[0].outputs[0]["text"].strip() == "1"
+def test_nbval_checks_the_solutions_in_strict_mode(request):
+    import kernel_env
+
+    cell = SOLUTIONS[0] / "cell"  # any item under solutions/
+    fake = type("Item", (), {"path": cell})()
+    kernel_env.pytest_runtest_setup(fake)
+    try:
+        assert os.environ["BPCOURSE_STRICT"] == "1"
+    finally:
+        kernel_env.pytest_runtest_setup(request.node)  # back to the caller's setting
+    assert os.environ.get("BPCOURSE_STRICT") == kernel_env._original_strict
