@@ -31,6 +31,13 @@ and a result requires a gradient when any of its parents does. `backward()` refu
 start from a Value that depends on no `requires_grad` leaf: there is nothing to learn.
 (Constants still get a `.grad`, the derivative with respect to them, but are never trained.)
 
+Counting the work
+-----------------
+`count_operations(root)` says how many arithmetic operations the forward pass of root's
+graph did and how many its backward pass does. The backward count is measured, not assumed:
+it replays every node's real `_backward` on numbers that count each operation performed on
+them, then restores the graph. Nothing is counted, and nothing costs, unless you call it.
+
 Nothing here needs NumPy, SymPy or matplotlib; the drawing is in `bpcourse.plots.graph`.
 """
 
@@ -40,14 +47,17 @@ import math
 import numbers
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "Layer",
     "Module",
     "Neuron",
+    "OperationCount",
     "ScalarMLP",
     "Value",
     "backward",
+    "count_operations",
     "mse_loss",
     "numerical_grad",
     "topological_order",
@@ -266,10 +276,10 @@ class Value:
         return out
 
     def tanh(self) -> Value:
-        t = math.tanh(self.data)
-        out = Value._result(t, (self,), "tanh")
+        out = Value._result(math.tanh(self.data), (self,), "tanh")
 
         def _backward() -> None:
+            t = out.data  # tanh' = 1 - tanh**2, from the stored output
             self.grad += (1 - t * t) * out.grad
 
         out._backward = _backward
@@ -282,7 +292,8 @@ class Value:
         out = Value._result(s, (self,), "sigmoid")
 
         def _backward() -> None:
-            self.grad += s * (1 - s) * out.grad
+            a = out.data  # sigma' = sigma (1 - sigma), from the stored output
+            self.grad += a * (1 - a) * out.grad
 
         out._backward = _backward
         return out
@@ -346,6 +357,116 @@ def topological_order(root: Value) -> list[Value]:
                 if parent not in visited:
                     stack.append((parent, False))
     return order
+
+
+# --- counting the work of a forward and a backward pass ------------------------------------
+
+# Arithmetic operations in the forward computation of one node, read off the code above:
+# one for each node, except the sigmoid's abs, negation, exp, addition and division.
+FORWARD_OPERATIONS = {"sigmoid": 5}
+
+
+class _Counted:
+    """A number that adds one to `tally[0]` for every arithmetic operation done with it."""
+
+    __slots__ = ("tally", "x")
+
+    def __init__(self, x: float, tally: list[int]) -> None:
+        self.x, self.tally = x, tally
+
+    def _op(self, result: float) -> _Counted:
+        self.tally[0] += 1
+        return _Counted(result, self.tally)
+
+    @staticmethod
+    def _x(other: object) -> float:
+        return other.x if isinstance(other, _Counted) else other  # type: ignore[return-value]
+
+    def __add__(self, o: object) -> _Counted:
+        return self._op(self.x + self._x(o))
+
+    def __radd__(self, o: object) -> _Counted:
+        return self._op(self._x(o) + self.x)
+
+    def __sub__(self, o: object) -> _Counted:
+        return self._op(self.x - self._x(o))
+
+    def __rsub__(self, o: object) -> _Counted:
+        return self._op(self._x(o) - self.x)
+
+    def __mul__(self, o: object) -> _Counted:
+        return self._op(self.x * self._x(o))
+
+    def __rmul__(self, o: object) -> _Counted:
+        return self._op(self._x(o) * self.x)
+
+    def __truediv__(self, o: object) -> _Counted:
+        return self._op(self.x / self._x(o))
+
+    def __rtruediv__(self, o: object) -> _Counted:
+        return self._op(self._x(o) / self.x)
+
+    def __pow__(self, o: object) -> _Counted:
+        return self._op(self.x ** self._x(o))
+
+    def __rpow__(self, o: object) -> _Counted:
+        return self._op(self._x(o) ** self.x)
+
+    def __neg__(self) -> _Counted:
+        return self._op(-self.x)
+
+    def __gt__(self, o: object) -> bool:
+        self.tally[0] += 1
+        return self.x > self._x(o)
+
+    def __eq__(self, o: object) -> bool:
+        self.tally[0] += 1
+        return self.x == self._x(o)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __float__(self) -> float:  # math.log(counted) and friends: one operation
+        self.tally[0] += 1
+        return self.x
+
+
+@dataclass(frozen=True)
+class OperationCount:
+    """Arithmetic operations done by one forward and one backward pass over a graph."""
+
+    nodes: int  # operations in the graph (leaves excluded)
+    forward: int
+    backward: int
+
+    @property
+    def ratio(self) -> float:
+        """backward / forward."""
+        return self.backward / self.forward if self.forward else math.nan
+
+
+def count_operations(root: Value) -> OperationCount:
+    """Count the arithmetic of root's forward pass and of one backward pass from root.
+
+    The backward count runs each node's real `_backward` once, in reverse topological order,
+    on numbers that count every +, -, *, /, **, comparison and function call done with them;
+    afterwards every node's data and grad are exactly as before. The forward count takes one
+    operation per node (five for a sigmoid), as the code of each operation does.
+    """
+    order = topological_order(root)
+    saved = [(node.data, node.grad) for node in order]
+    tally = [0]
+    try:
+        for node in order:
+            node.data = _Counted(node.data, tally)  # type: ignore[assignment]
+            node.grad = _Counted(node.grad, tally)  # type: ignore[assignment]
+        for node in reversed(order):
+            node._backward()
+    finally:
+        for node, (data, grad) in zip(order, saved, strict=True):
+            node.data, node.grad = data, grad
+    operations = [node for node in order if node.parents]
+    forward = sum(FORWARD_OPERATIONS.get(node.op, 1) for node in operations)
+    return OperationCount(nodes=len(operations), forward=forward, backward=tally[0])
 
 
 def backward(output: Value) -> None:
@@ -502,7 +623,11 @@ class ScalarMLP(Module):
 
 
 def mse_loss(predictions: Sequence[Value], targets: Sequence[float]) -> Value:
-    """Mean of (prediction - target)**2."""
+    """Mean of (prediction - target)**2, without the 1/2 of `losses.half_squared_error`.
+
+    So its gradient with respect to a prediction is 2 (prediction - target) / N, twice the
+    gradient of the halved loss that lessons 01 and 03 onwards use.
+    """
     if len(predictions) != len(targets) or not predictions:
         raise ValueError(
             f"need as many predictions as targets (and at least one), "

@@ -462,3 +462,76 @@ def test_mse_loss_and_train_checks():
         mse_loss([Value(1.0)], [1.0, 2.0])
     with pytest.raises(ValueError, match="single output"):
         train_scalar_mlp(ScalarMLP(2, [2]), XOR_X, XOR_Y, steps=1)
+
+
+# --- counting the work of the backward pass ------------------------------------------------
+
+# Arithmetic in each operation's _backward, counted by reading its code: `a.grad += b * c`
+# is two operations (a multiply and an add), a comparison or a math.log call is one.
+BACKWARD_OPERATIONS = {
+    "+": (lambda x, y: x + y, 2),
+    "-": (lambda x, y: x - y, 2),
+    "*": (lambda x, y: x * y, 4),
+    "/": (lambda x, y: x / y, 6),  # grad/b, +=;  grad*a/b**2 (3), -=
+    "neg": (lambda x, y: -x, 1),
+    "**3": (lambda x, y: x**3, 5),  # the test x == 0, n * x**(n-1) (2), * grad, +=
+    "**": (lambda x, y: x**y, 9),  # y*x**(y-1)*grad (4), +=;  out*log(x)*grad (3), +=
+    "exp": (lambda x, y: x.exp(), 2),
+    "log": (lambda x, y: x.log(), 2),
+    "tanh": (lambda x, y: x.tanh(), 4),  # (1 - t*t) * grad, +=
+    "sigmoid": (lambda x, y: x.sigmoid(), 4),  # a * (1 - a) * grad, +=
+    "relu": (lambda x, y: x.relu(), 3),  # the comparison, * grad, +=
+}
+
+
+@pytest.mark.parametrize("op", list(BACKWARD_OPERATIONS))
+def test_count_operations_counts_what_each_backward_does(op: str):
+    from bpcourse.autodiff import count_operations
+
+    make, expected = BACKWARD_OPERATIONS[op]
+    out = make(Value(1.7), Value(0.6))
+    assert out.op == op
+    count = count_operations(out)
+    assert count.nodes == 1
+    assert count.backward == expected
+    assert count.forward == (5 if op == "sigmoid" else 1)
+
+
+def test_count_operations_adds_over_the_graph_and_leaves_it_unchanged():
+    from bpcourse.autodiff import count_operations
+
+    x, y = Value(1.0), Value(0.5)
+    f = (x * y + x.exp()) * y.tanh()  # *, exp, +, tanh, *: 4 + 2 + 2 + 4 + 4
+    f.backward()
+    before = [(n.data, n.grad) for n in topological_order(f)]
+    count = count_operations(f)
+    assert (count.nodes, count.forward, count.backward) == (5, 5, 16)
+    assert count.ratio == pytest.approx(16 / 5)
+    assert [(n.data, n.grad) for n in topological_order(f)] == before
+    assert all(type(n.data) is float and type(n.grad) is float for n in topological_order(f))
+    f.zero_grad()
+    f.backward()  # the engine still works after a count, with the same gradients
+    assert [(n.data, n.grad) for n in topological_order(f)] == before
+
+
+def test_count_operations_on_a_network_gives_a_small_constant_ratio():
+    from bpcourse.autodiff import count_operations
+
+    ratios = []
+    for hidden in (1, 4, 16):
+        model = ScalarMLP(2, [hidden, 1], seed=0)
+        loss = mse_loss([model(p) for p in [[0, 0], [0, 1], [1, 0], [1, 1]]], [0, 1, 1, 0])
+        count = count_operations(loss)
+        assert count.forward == count.nodes  # no sigmoid in this network
+        ratios.append(count.ratio)
+    # mostly multiply (1 forward, 4 backward) and add (1, 2) nodes: the ratio is between 2 and 4
+    assert all(2 < r < 4 for r in ratios), ratios
+    assert max(ratios) - min(ratios) < 0.5  # ...and does not grow with the network
+
+
+def test_count_operations_of_a_leaf_is_zero():
+    from bpcourse.autodiff import count_operations
+
+    count = count_operations(Value(3.0))
+    assert (count.nodes, count.forward, count.backward) == (0, 0, 0)
+    assert math.isnan(count.ratio)

@@ -8,6 +8,7 @@ warnings, without stray metadata, ready for slides, and has the parts every less
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -94,3 +95,112 @@ def test_plot_cells_end_with_show(lesson):
         assert not any("<Figure size" in t or "<matplotlib." in t for t in texts), (
             f"{path.name}: cell {i} shows a matplotlib object's repr; end it with plt.show()"
         )
+
+
+# --- the second-edition lesson standard (issue 10) -----------------------------------------
+#
+# Every lesson must have, in its markdown:
+#   * a link to the notation page, `](../docs/notation.md)`, in its first three cells;
+#   * at least two predict-then-run prompts: a markdown cell containing `**Predict` whose
+#     next cell is a code cell (the cell that reveals the answer);
+#   * a "Common misconceptions" box: a markdown cell containing that phrase;
+#   * a references list among its last three cells: a `## References` heading followed by at
+#     least two list items (`- `, `* ` or `1. `);
+#   * no "the notes", "the note", "source notes", "Monash notes" (cite a source by name:
+#     "Monash University's course notes on backpropagation", Wikipedia "Backpropagation");
+#   * no `\partial L` (the loss is \mathcal L; L counts layers).
+# And no stored output may contain an absolute path (/home/..., /work/..., C:\...).
+#
+# Lessons 04-06 are being rewritten to this standard on another branch; until that lands
+# they are expected to fail these checks (xfail, not strict: they pass as soon as they meet it).
+FIRST_EDITION = {
+    "04_backpropagation_through_layers",
+    "05_activations_and_losses",
+    "06_training_a_multilayer_perceptron",
+}
+
+
+@pytest.fixture(params=LESSONS, ids=[p.stem for p in LESSONS])
+def second_edition_lesson(request):
+    path = request.param
+    if path.stem in FIRST_EDITION:
+        request.applymarker(
+            pytest.mark.xfail(reason="second edition of this lesson not merged yet", strict=False)
+        )
+    return path, nbformat.read(path, as_version=4)
+
+
+def test_links_to_the_notation_page_at_the_top(second_edition_lesson):
+    path, nb = second_edition_lesson
+    head = "\n".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
+    assert "](../docs/notation.md)" in head, f"{path.name}: no link to ../docs/notation.md on top"
+
+
+def test_has_predict_then_run_prompts(second_edition_lesson):
+    path, nb = second_edition_lesson
+    prompts = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "**Predict" in c.source
+    ]
+    assert len(prompts) >= 2, f"{path.name}: {len(prompts)} '**Predict' prompts, need at least 2"
+    for i in prompts:
+        assert i + 1 < len(nb.cells) and nb.cells[i + 1].cell_type == "code", (
+            f"{path.name}: the prediction prompt in cell {i} is not followed by the code cell "
+            "that reveals the answer"
+        )
+
+
+def test_has_a_common_misconceptions_box(second_edition_lesson):
+    path, nb = second_edition_lesson
+    assert "common misconceptions" in markdown(nb).lower(), f"{path.name}: no misconceptions box"
+
+
+def test_ends_with_a_references_list(second_edition_lesson):
+    path, nb = second_edition_lesson
+    tail = "\n".join(c.source for c in nb.cells[-3:] if c.cell_type == "markdown")
+    assert "## References" in tail, f"{path.name}: no '## References' in the last three cells"
+    after = tail.split("## References", 1)[1]
+    items = re.findall(r"^\s*(?:[-*]|\d+\.)\s+\S", after, flags=re.MULTILINE)
+    assert len(items) >= 2, f"{path.name}: the references list has {len(items)} entries"
+
+
+NOTES_PHRASES = re.compile(
+    r"\b(?:the|these|our|source|Monash)\s+notes?\b|\bthe\s+note's\b|\bthe\s+(?:source|course)\s+notes?\b",
+    flags=re.IGNORECASE,
+)
+
+
+def test_cites_sources_by_name_never_the_notes(second_edition_lesson):
+    path, nb = second_edition_lesson
+    for i, cell in enumerate(nb.cells):
+        found = NOTES_PHRASES.search(cell.source)
+        assert not found, (
+            f"{path.name}: cell {i} says {found.group(0)!r}; the learner has no notes: quote the "
+            "formula and cite the source by name"
+        )
+
+
+def test_loss_is_script_l(second_edition_lesson):
+    path, nb = second_edition_lesson
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            found = re.search(r"\\partial\s*L(?![A-Za-z_])", cell.source)
+            assert not found, (
+                f"{path.name}: cell {i} writes {found.group(0)!r}: the loss is \\mathcal L"
+            )
+
+
+ABSOLUTE_PATH = re.compile(
+    r"(?<![\w.~])/(?:home|Users|root|tmp|work|usr|opt|var|mnt|srv)/|\b[A-Z]:\\"
+)
+
+
+def test_no_absolute_paths_in_outputs(lesson):
+    path, nb = lesson
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = json.dumps({k: out.get(k) for k in ("text", "data", "traceback", "evalue")})
+            text = re.sub(r"\\u001b\[[0-9;]*m", " ", text)  # a traceback's colour codes
+            found = ABSOLUTE_PATH.search(text)
+            assert not found, (
+                f"{path.name}: cell {i} stores an absolute path ({found.group(0)!r}...)"
+            )
