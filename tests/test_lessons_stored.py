@@ -18,13 +18,15 @@ from bpcourse.notebooks import problems
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+# Optional companions (06x_...) meet the same standards; they share their lesson's exercise.
+OPTIONAL = sorted((ROOT / "lessons").glob("[0-9][0-9]x_*.ipynb"))
 
 
 def test_lessons_exist():
     assert len(LESSONS) >= 1, "no lessons found in lessons/"
 
 
-@pytest.fixture(params=LESSONS, ids=[p.stem for p in LESSONS])
+@pytest.fixture(params=LESSONS + OPTIONAL, ids=[p.stem for p in LESSONS + OPTIONAL])
 def lesson(request):
     return request.param, nbformat.read(request.param, as_version=4)
 
@@ -48,9 +50,17 @@ def test_opens_with_learning_objectives_and_ends_with_a_summary(lesson):
     assert "summary" in tail, f"{path.name}: no summary at the end"
 
 
+def exercise_name(path: Path) -> str:
+    """The exercise notebook of a lesson; an optional companion points to its lesson's."""
+    if path in OPTIONAL:
+        return next(p.name for p in LESSONS if p.name[:2] == path.name[:2])
+    return path.name
+
+
 def test_points_to_its_exercise_notebook(lesson):
     path, nb = lesson
-    assert f"exercises/{path.name}" in markdown(nb), f"{path.name}: no pointer to its exercise"
+    exercise = exercise_name(path)
+    assert f"exercises/{exercise}" in markdown(nb), f"{path.name}: no pointer to its exercise"
 
 
 def test_has_math_and_a_figure(lesson):

@@ -299,6 +299,28 @@ def test_step_losses_smoothed_by_a_moving_average():
     assert "moving average over 3 steps" in ax.get_title()
 
 
+def test_step_losses_smoothed_over_the_same_number_of_examples():
+    n = 40
+    single = History(
+        step_loss=list(np.linspace(2.0, 1.0, n)),
+        examples_seen=list(range(1, n + 1)),
+        wall_time=list(np.arange(n) / 10),
+    )
+    batches = History(
+        step_loss=list(np.linspace(2.0, 1.0, n)),
+        examples_seen=list(range(4, 4 * n + 1, 4)),
+        wall_time=list(np.arange(n) / 10),
+    )
+    ax = plot_step_losses({"1": single, "4": batches}, smooth_examples=8)
+    _, smoothed_single, _, smoothed_batches = ax.get_lines()
+    assert len(smoothed_single.get_ydata()) == n - 8 + 1  # a window of 8 steps of 1 example
+    assert len(smoothed_batches.get_ydata()) == n - 2 + 1  # a window of 2 steps of 4 examples
+    np.testing.assert_allclose(smoothed_batches.get_ydata(), moving_average(batches.step_loss, 2))
+    assert "moving average over 8 examples" in ax.get_title()
+    with pytest.raises(ValueError, match="not both"):
+        plot_step_losses({"1": single}, smooth=3, smooth_examples=8)
+
+
 # --- classification -----------------------------------------------------------------------------
 
 

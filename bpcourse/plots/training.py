@@ -125,14 +125,20 @@ def plot_step_losses(
     x: Literal["examples", "time", "steps"] = "examples",
     ax: Axes | None = None,
     smooth: int | None = None,
+    smooth_examples: int | None = None,
 ) -> Axes:
     """The loss of every optimiser step of each run, on a log scale, to compare batch sizes.
 
     x: "examples" (training examples seen), "time" (wall-clock seconds) or "steps".
     smooth: a moving-average window (in steps); the raw losses are then drawn faintly behind.
+    smooth_examples: a window in training examples instead, the same amount of data for every
+    run: smooth_examples / (examples per step) steps, so 256 examples average 256 stochastic
+    steps but 8 steps of 32.
     """
     if x not in X_AXES:
         raise ValueError(f"x must be one of {tuple(X_AXES)}, got {x!r}")
+    if smooth is not None and smooth_examples is not None:
+        raise ValueError("give smooth (in steps) or smooth_examples (in examples), not both")
     attribute, xlabel = X_AXES[x]
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
@@ -145,10 +151,14 @@ def plot_step_losses(
             else np.asarray(getattr(history, attribute), dtype=float)
         )
         color = f"C{i % 10}"
-        if smooth is not None and 1 < smooth < len(losses):
-            averaged = moving_average(losses, smooth)
+        window = smooth
+        if smooth_examples is not None and len(losses) and history.examples_seen:
+            per_step = history.examples_seen[-1] / len(losses)
+            window = max(1, round(smooth_examples / per_step))
+        if window is not None and 1 < window < len(losses):
+            averaged = moving_average(losses, window)
             ax.plot(xs, losses, color=color, alpha=0.2, linewidth=0.8)
-            ax.plot(xs[smooth - 1 :], averaged, color=color, linewidth=1.8, label=label)
+            ax.plot(xs[window - 1 :], averaged, color=color, linewidth=1.8, label=label)
             shown.append(averaged)
         else:
             marker = "o" if len(losses) <= 50 else None
@@ -165,6 +175,8 @@ def plot_step_losses(
     ax.set_ylabel("training loss (one batch)")
     if smooth is not None and smooth > 1:
         title += f" (moving average over {smooth} steps)"
+    elif smooth_examples is not None and smooth_examples > 1:
+        title += f" (moving average over {smooth_examples} examples)"
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     if histories:
