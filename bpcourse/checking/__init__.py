@@ -94,8 +94,15 @@ from bpcourse.checking.diagnose import (
     mask_wrong_side,
     missing_derivative,
 )
-from bpcourse.checking.grader import GRADER, Grader, Summary, reset, summary
-from bpcourse.checking.registry import ITEMS, Item, check, item, load_items, strict_mode
+from bpcourse.checking.registry import (
+    ITEMS,
+    Item,
+    autograde_mode,
+    check,
+    item,
+    load_items,
+    strict_mode,
+)
 from bpcourse.checking.result import Result
 from bpcourse.checking.safe import (
     BadAnswer,
@@ -105,19 +112,22 @@ from bpcourse.checking.safe import (
     call_safely,
     expect_tuple,
 )
+from bpcourse.checking.scoreboard import SCOREBOARD, Scoreboard, Summary, reset, summary
+from bpcourse.checking.shortcuts import forbidden_uses, source_of
 
 __all__ = [
-    "GRADER",
     "ITEMS",
+    "SCOREBOARD",
     "BadAnswer",
-    "Grader",
     "Item",
     "LearnerError",
     "Mistake",
     "NotAttempted",
     "Result",
+    "Scoreboard",
     "StopCheck",
     "Summary",
+    "autograde_mode",
     "call_safely",
     "check",
     "check_answer",
@@ -128,6 +138,7 @@ __all__ = [
     "diagnose_gradient",
     "digest",
     "expect_tuple",
+    "forbidden_uses",
     "item",
     "last_contribution_only",
     "load_items",
@@ -135,6 +146,7 @@ __all__ = [
     "mask_wrong_side",
     "missing_derivative",
     "reset",
+    "source_of",
     "strict_mode",
     "summary",
 ]
