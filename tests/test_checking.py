@@ -131,19 +131,51 @@ RIGHT = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [2.5, -2.0, 1.0]])  # sq
 @pytest.mark.parametrize(
     ("wrong", "says"),
     [
-        (RIGHT.T, "is the transpose of the right answer"),
-        (-RIGHT, "has the opposite sign"),
-        (2 * RIGHT, "is 2 × the right answer: the ½ in ½(y − t)²"),
+        (RIGHT.T, "is the transpose of the right answer: check the order"),
+        (-RIGHT, "has the opposite sign: check the sign of every factor"),
+        (2 * RIGHT, "is 2 × the right answer"),
         (RIGHT / 2, "is ½ × the right answer"),
         (8 * RIGHT, "is N = 8 times too large"),
         (RIGHT / 8, "is N = 8 times too small"),
-        (3.7 * RIGHT, "is 3.7 × the right answer: the direction is right"),
     ],
 )
 def test_diagnose_gradient_recognises_the_built_in_mistakes(wrong, says):
     (diagnosis,) = diagnose_gradient(RIGHT, wrong, "dW", batch_size=8)
     assert diagnosis.startswith("likely mistake: dW ")
     assert says in diagnosis
+    assert "(y − t)" not in diagnosis and "½(" not in diagnosis, "no cause the item did not give"
+
+
+def test_the_causes_of_built_in_slips_come_from_the_item():
+    causes = {"double": "the ½ of ½(ŷ − y)² cancels the 2", "sign": "the loss's (ŷ − y)"}
+    (d,) = diagnose_gradient(RIGHT, 2 * RIGHT, "dW", causes=causes)
+    assert d == "likely mistake: dW is 2 × the right answer: the ½ of ½(ŷ − y)² cancels the 2"
+    (d,) = diagnose_gradient(RIGHT, -RIGHT, "dW", causes=causes)
+    assert d.endswith("has the opposite sign: the loss's (ŷ − y)")
+
+
+def test_a_constant_factor_is_described_by_its_sign():
+    (d,) = diagnose_gradient(RIGHT, 3.7 * RIGHT, "dW")
+    assert (
+        d == "dW is 3.7 × the right answer in every entry: the direction is right, the size is not"
+    )
+    (d,) = diagnose_gradient(RIGHT, -0.099 * RIGHT, "dW")
+    assert "-0.099 × the right answer" in d and "opposite way (a sign error)" in d
+    assert "direction is right" not in d
+
+
+def test_a_single_number_gets_no_constant_factor_story():
+    assert diagnose_gradient(np.array(2.0), np.array(60.4), "dw") == []
+
+
+def test_where_nothing_fits_the_feedback_says_what_is_wrong_without_a_cause():
+    wrong = RIGHT.copy()
+    wrong[0, 1] *= -1
+    wrong[2, 2] *= 3
+    (d,) = diagnose_gradient(RIGHT, wrong, "dW")
+    assert "1 of 9 entries of dW have the wrong sign" in d
+    assert "2 of 9 entries of dW differ, by factors from -1 to 3" in d
+    assert "likely" not in d
 
 
 def test_diagnose_gradient_recognises_given_mistakes_and_skips_those_equal_to_the_answer():
@@ -159,9 +191,9 @@ def test_diagnose_gradient_recognises_given_mistakes_and_skips_those_equal_to_th
     assert d == "likely mistake: delta forgot the bias"
 
 
-def test_diagnose_gradient_says_nothing_about_an_unrecognised_or_non_finite_answer():
+def test_diagnose_gradient_guesses_no_cause_for_an_unrecognised_or_non_finite_answer():
     noise = np.random.default_rng(0).normal(size=RIGHT.shape)
-    assert diagnose_gradient(RIGHT, noise, "dW", batch_size=8) == []
+    assert not any("likely" in d for d in diagnose_gradient(RIGHT, noise, "dW", batch_size=8))
     assert diagnose_gradient(RIGHT, RIGHT * np.nan, "dW") == []
 
 
