@@ -160,7 +160,9 @@ def question(
         return [f"{name}() = {shown} is not the answer: revisit {revisit}"]
 
     check_question.__qualname__ = f"question[{grade_id}]"
-    return item(grade_id, points, notebook, checked_by="right")(check_question)
+    return item(
+        grade_id, points, notebook, checked_by="right (compared with a salted hash of the answer)"
+    )(check_question)
 
 
 def main(argv: list[str] | None = None) -> int:
