@@ -553,6 +553,15 @@ def test_no_false_positives(case):
     assert forbidden_uses(CLEAN[case], "f", LSE) == []
 
 
+def test_a_forbidden_method_of_the_librarys_objects_is_found_under_any_receiver():
+    for body in ("root.backward()", "getattr(root, 'backward')()", "r = root\n    r.backward()"):
+        source = f"def f(root):\n    {body}\n"
+        (message,) = forbidden_uses(source, "f", [".backward"])
+        assert message.startswith("`f` calls .backward(), the library's own method")
+    clean = "def f(root):\n    for n in reversed(order(root)):\n        n._backward()\n"
+    assert forbidden_uses(clean, "f", [".backward"]) == []
+
+
 def test_the_last_definition_of_the_answer_counts():
     source = (
         "import bpcourse.activations as A\ndef f(z):\n    return A.logsumexp(z)\n"

@@ -15,6 +15,9 @@ inside the answer function:
 - the same inside the learner's own helper functions that the answer calls, followed
   transitively by name.
 
+A name that starts with a dot, such as ".backward", forbids a method of the library's objects
+(here `Value.backward`): any `x.backward` or `getattr(x, "backward")` in the answer counts.
+
 Python's scoping is respected, so a local variable or a learner's own function that happens
 to share a library function's name is not a use, nor is a comment or a string.
 
@@ -106,6 +109,8 @@ class _Finder:
     """Walks the answer function (and the helpers it calls) resolving names to dotted paths."""
 
     def __init__(self, modules: list[ast.Module], forbidden: list[str]) -> None:
+        self.methods = {f[1:] for f in forbidden if f.startswith(".")}
+        forbidden = [f for f in forbidden if not f.startswith(".")]
         self.forbidden = forbidden
         self.roots = {f.split(".")[0] for f in forbidden}
         self.targets = [_canonical(f) for f in forbidden]
@@ -318,6 +323,16 @@ class _Finder:
                         answer,
                         dynamic=True,
                     )
+            method = _method_use(node, self.methods)
+            if method is not None:
+                where = "" if label == answer else f" in its helper `{label}`"
+                text = (
+                    f"`{answer}` calls .{method}(){where}, the library's own method: this "
+                    "item asks you to write it yourself"
+                )
+                if text not in self.seen:
+                    self.seen.add(text)
+                    self.found.append(text)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 binding = self._lookup(node.id, scope)
                 if binding is not None and binding.function is not None:
@@ -370,6 +385,18 @@ def _statements(statement: ast.stmt) -> Iterable[ast.AST]:
                 stack.append(child)
             elif isinstance(child, ast.expr) and isinstance(node, ast.stmt):
                 stack.extend(n for n in ast.walk(child) if isinstance(n, ast.NamedExpr))
+
+
+def _method_use(node: ast.AST, methods: set[str]) -> str | None:
+    """The forbidden method `node` reads (x.backward, getattr(x, "backward")), else None."""
+    if not methods:
+        return None
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+        return node.attr if node.attr in methods else None
+    if isinstance(node, ast.Call) and _plain_name(node.func) == "getattr" and len(node.args) >= 2:
+        name = _constant_string(node.args[1])
+        return name if name in methods else None
+    return None
 
 
 def _stored_names(target: ast.AST) -> list[str]:
