@@ -253,7 +253,7 @@ N_EXAMPLES = 6
 def _neuron_variants(
     w: float, b: float, x: np.ndarray, y: np.ndarray
 ) -> dict[str, tuple[float, float]]:
-    """(∂L/∂w, ∂L/∂b) as a learner might compute them, right and with known slips."""
+    """(∂ℒ/∂w, ∂ℒ/∂b) as a learner might compute them, right and with known slips."""
     from bpcourse.activations import sigmoid
 
     n = len(x)

@@ -20,7 +20,7 @@ kernel and checks the data outside. No check runs in the kernel.
   topological order), started from leftover grads; compared with the engine's own pass and
   central differences.
 - `value_training_step`: one gradient-descent step of a `ScalarMLP`; two steps are taken so
-  a missing `zero_grad()` shows; the update must be −η ∂L/∂θ by central differences.
+  a missing `zero_grad()` shows; the update must be −η ∂ℒ/∂θ by central differences.
 - three conceptual questions (salted digests, `bpcourse.checking.answers.question`):
   backward passes for a million weights, a value used twice, forward-mode passes.
 """

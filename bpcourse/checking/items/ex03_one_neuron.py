@@ -60,7 +60,7 @@ TRAIN_LR, TRAIN_STEPS = 2.0, 100
 
 
 def _neuron_problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """X (N, n_in), T (N, 1) in (0, 1), W (1, n_in), b (1,): a neuron away from saturation."""
+    """X (N, n_in), Y (N, 1) in (0, 1), W (1, n_in), b (1,): a neuron away from saturation."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(N, N_IN))
     T = rng.uniform(size=(N, 1))
