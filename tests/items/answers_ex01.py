@@ -150,6 +150,11 @@ CATALOGUE: dict[str, list[Wrong]] = {
             "Python divides by h and multiplies by h again",
         ),
         Wrong(
+            "/ 2 * h**2",
+            lambda f, x, h: (f(x + h) - 2 * f(x) + f(x - h)) / 2 * h**2,
+            "Python divides by 2 and then multiplies by h²",
+        ),
+        Wrong(
             "forward",
             lambda f, x, h: (f(x + 2 * h) - 2 * f(x + h) + f(x)) / h**2,
             "is the forward second difference",

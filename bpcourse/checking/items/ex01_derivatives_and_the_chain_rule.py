@@ -179,6 +179,11 @@ def _second_mistakes(calls: list[tuple[RealFunction, float, float]]) -> list[Mis
             each(lambda f, x, h: f(x + h) - 2 * f(x) + f(x - h)),
         ),
         Mistake(
+            "{name} computes (…) / 2 * h**2: Python divides by 2 and then multiplies by h²; "
+            "write / h**2 (adding the Taylor lines leaves no ½)",
+            each(lambda f, x, h: (f(x + h) - 2 * f(x) + f(x - h)) / 2 * h**2),
+        ),
+        Mistake(
             "{name} is the forward second difference (f(x + 2h) − 2f(x + h) + f(x)) / h²: "
             "its error falls only like h; centre it on x",
             each(lambda f, x, h: (f(x + 2 * h) - 2 * f(x + h) + f(x)) / h**2),
