@@ -43,6 +43,8 @@ def sin_with(slip: str = "") -> Callable[[Value], Value]:
                 x.grad = local * out.grad
             elif slip == "no out.grad":
                 x.grad += local
+            elif slip == "= and no out.grad":
+                x.grad = local
             elif slip == "minus":
                 x.grad -= local * out.grad
             elif slip == "-cos":
@@ -75,7 +77,9 @@ def divide_with(slip: str = "") -> Callable[[Value, Value], Value]:
                 db = -out.grad / b.data**2
             if slip == "swapped":
                 da, db = db, da
-            if slip == "=":
+            if slip == "= and sign":
+                a.grad, b.grad = da, -db
+            elif slip == "=":
                 a.grad, b.grad = da, db
             else:
                 a.grad += da
@@ -167,6 +171,11 @@ CATALOGUE: dict[str, list[Wrong]] = {
         Wrong("=", sin_with("="), EQUALS),
         Wrong("no out.grad", sin_with("no out.grad"), "without out.grad"),
         Wrong("sin for cos", sin_with("sin for cos"), "uses sin(x) as the local derivative"),
+        Wrong(
+            "= and no out.grad (two slips)",
+            sin_with("= and no out.grad"),
+            "is one local derivative cos(x): multiply by out.grad, and add (+=)",
+        ),
         Wrong("minus", sin_with("minus"), "x.grad has the opposite sign: d/dx sin x = +cos x"),
         Wrong("−cos", sin_with("-cos"), "x.grad has the opposite sign: d/dx sin x = +cos x"),
     ],
@@ -176,6 +185,7 @@ CATALOGUE: dict[str, list[Wrong]] = {
         Wrong("sign", divide_with("sign"), "has the wrong sign for the denominator"),
         Wrong("no a", divide_with("no a"), "uses −1/b² for ∂(a/b)/∂b"),
         Wrong("swapped", divide_with("swapped"), "swaps the two shares"),
+        Wrong("= and sign (two slips)", divide_with("= and sign"), None),
         Wrong("the engine's a / b", divide_by_the_engine, "made by the library's own operation"),
     ],
     "value_topological_sort": [
