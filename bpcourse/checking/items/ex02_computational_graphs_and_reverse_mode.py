@@ -435,7 +435,7 @@ def probe_training_step(training_step: TrainingStep) -> Callable[[int, float], D
     3,
     NOTEBOOK,
     checked_by="two steps on XOR: each update is −η ∂ℒ/∂θ, with ∂ℒ/∂θ from central differences",
-    forbid=("bpcourse.training", "bpcourse.optim", *NUMERIC),
+    forbid=("bpcourse.autodiff.train_scalar_mlp", "bpcourse.training", "bpcourse.optim", *NUMERIC),
     adapter=probe_training_step,
 )
 def check_value_training_step(training_step: Callable[[int, float], Data]) -> Problems:
