@@ -152,3 +152,34 @@ def test_only_data_crosses_an_adapter(module, grade_id):
     assert item.run(spy).passed
     assert crossed
     assert json.loads(json.dumps(crossed)) == crossed
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def notebook_source(notebook: str, folder: str = "solutions") -> str:
+    """The notebook's code cells joined, as the grader passes them to Item.run."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / folder / f"{notebook}.ipynb", as_version=4)
+    return "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+FORBIDDING = [(m, g) for m, g in ALL if ITEMS[g].forbid]
+
+
+@pytest.mark.parametrize(("module", "grade_id"), FORBIDDING, ids=ids(FORBIDDING))
+def test_the_solution_notebooks_own_code_is_not_a_shortcut(module, grade_id):
+    """What the grader does: the notebook's source, and the functions the check cell names."""
+    import ast
+
+    from bpcourse.checking.shortcuts import forbidden_uses
+
+    source = notebook_source(ANSWERS[module].NOTEBOOK)
+    item = ITEMS[grade_id]
+    defined = {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
+    assert set(item.answers) <= defined, "the checker's parameters name the notebook's functions"
+    for name in item.answers:
+        assert forbidden_uses(source, name, item.forbid) == []
+    right = item.adapt(ANSWERS[module].RIGHT[grade_id])
+    assert item.run(*right, source=source).passed
