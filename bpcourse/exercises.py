@@ -22,7 +22,10 @@ The rules:
   cell, are removed.
 - **Metadata**: each cell's `nbgrader` metadata is kept; locked and graded cells are also
   made read-only (`editable`, `deletable` false) as nbgrader does; outputs are cleared and
-  execution counts set to None; other metadata is cleaned as for the lessons.
+  execution counts set to None; other metadata is cleaned as for the lessons. Graded,
+  solution and locked cells get nbgrader's `checksum` and `cell_type`, computed as
+  `nbgrader generate_assignment` does (`nbgrader.utils.compute_checksum`), so the output is
+  what nbgrader itself would write.
 - **Validation** (errors name the notebook, the cell and its grade_id): nbgrader metadata
   complete (schema_version 3, grade, solution, locked, grade_id matching
   ^[a-zA-Z0-9_-]*$, unique; points for a graded cell); markers exact, balanced and not
@@ -35,11 +38,14 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bpcourse.checking.registry import GRADE_ID
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -47,7 +53,6 @@ BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
-GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]*$")
 REQUIRED = ("schema_version", "grade", "solution", "locked", "grade_id")
 MARKER_WORDS = re.compile(r"(BEGIN|END)\s+(SOLUTION|HIDDEN\s+TESTS)", re.IGNORECASE)
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([^"']*)["']""")
@@ -156,10 +161,8 @@ def _nbgrader_problems(cell: Any, where: str, seen: dict[str, str]) -> list[str]
         if key in meta and not isinstance(meta[key], bool):
             problems.append(f"{where}: nbgrader {key} must be true or false, got {meta[key]!r}")
     grade_id = meta["grade_id"]
-    if not isinstance(grade_id, str) or not grade_id or not GRADE_ID.match(grade_id):
-        problems.append(
-            f"{where}: grade_id {grade_id!r} must be non-empty and match {GRADE_ID.pattern}"
-        )
+    if not isinstance(grade_id, str) or not GRADE_ID.match(grade_id):
+        problems.append(f"{where}: grade_id {grade_id!r} must match {GRADE_ID.pattern}")
     elif grade_id in seen:
         problems.append(f"{where}: grade_id {grade_id!r} is also used by {seen[grade_id]}")
     else:
@@ -289,7 +292,41 @@ def make_exercise(nb: Any, name: str = "notebook") -> Any:
             cell.execution_count = None
         if "nbgrader" in cell.metadata:
             _lock(cell)
+            if _is_grade(cell) or _is_solution(cell) or _is_locked(cell):
+                cell.metadata["nbgrader"]["checksum"] = compute_checksum(cell)
+                cell.metadata["nbgrader"]["cell_type"] = cell.cell_type
     return exercise
+
+
+def _is_grade(cell: Any) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("grade", False))
+
+
+def _is_solution(cell: Any) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution", False))
+
+
+def _is_locked(cell: Any) -> bool:
+    """nbgrader's rule: a solution cell is never locked; a graded cell always is."""
+    if "nbgrader" not in cell.metadata or _is_solution(cell):
+        return False
+    return _is_grade(cell) or bool(cell.metadata["nbgrader"].get("locked", False))
+
+
+def compute_checksum(cell: Any) -> str:
+    """nbgrader's checksum of a cell (nbgrader 0.9, `nbgrader.utils.compute_checksum`):
+    MD5 of the source, the cell type, is-grade, is-solution, is-locked, the grade_id and,
+    for a graded cell, its points as a float."""
+    m = hashlib.md5()
+    m.update(cell.source.encode("utf-8"))
+    m.update(cell.cell_type.encode("utf-8"))
+    m.update(str(_is_grade(cell)).encode("utf-8"))
+    m.update(str(_is_solution(cell)).encode("utf-8"))
+    m.update(str(_is_locked(cell)).encode("utf-8"))
+    m.update(cell.metadata["nbgrader"]["grade_id"].encode("utf-8"))
+    if _is_grade(cell):
+        m.update(str(float(cell.metadata["nbgrader"]["points"])).encode("utf-8"))
+    return m.hexdigest()
 
 
 def _lock(cell: Any) -> None:

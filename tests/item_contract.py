@@ -9,6 +9,7 @@ traceback. Each test file keeps its own answers and its item-specific bad values
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,22 @@ def fresh_session(monkeypatch):
 
 
 def run(grade_id: str, answer: object) -> Result:
-    """The item's Result, without recording it for summary() (and never strict)."""
-    return ITEMS[grade_id].run(answer)
+    """The item's Result for the learner's own answer (adapter applied, source read from the
+    function), without recording it for summary() (and never strict)."""
+    return ITEMS[grade_id].evaluate(answer)
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A known wrong answer of an item's catalogue and the diagnosis it must produce.
+
+    `diagnosis` None: a slip (often two combined) that no diagnosis fits; the feedback must
+    then say what is wrong without naming any of the catalogue's causes.
+    """
+
+    name: str
+    answer: Any
+    diagnosis: str | None
 
 
 def items_of(notebook: str) -> list[tuple[str, float]]:

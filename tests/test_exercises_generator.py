@@ -145,12 +145,57 @@ def test_hidden_tests_are_removed(exercise):
 def test_nbgrader_metadata_is_kept_and_graded_cells_are_read_only(exercise):
     source = solution_notebook()
     for mine, theirs in zip(exercise.cells, source.cells, strict=True):
-        assert mine.metadata.get("nbgrader") == theirs.metadata.get("nbgrader")
+        kept = dict(mine.metadata.get("nbgrader", {}))
+        kept.pop("checksum", None), kept.pop("cell_type", None)
+        assert kept == theirs.metadata.get("nbgrader", {})
     assert exercise.cells[2].metadata["deletable"] is False
     assert "editable" not in exercise.cells[2].metadata, "learners edit their answers"
     for locked in (3, 4, 7):
         assert exercise.cells[locked].metadata["editable"] is False
         assert exercise.cells[locked].metadata["deletable"] is False
+
+
+# What nbgrader 0.9.6's own `nbgrader.utils.compute_checksum` returned for these cells
+# (measured once, with nbgrader's wheel unpacked into /tmp; nbgrader is not a dependency).
+NBGRADER_CHECKSUMS = {
+    "check": "3ab88246e0165f53097309a6ea1c9f95",
+    "answer": "fcc1dfb998fde71a704712c3ec114d24",
+    "read-only": "928f8df5e76038ae19d565cefea4a7a4",
+}
+
+
+def test_checksums_are_nbgraders():
+    from bpcourse.exercises import compute_checksum
+
+    cells = {
+        "check": new_code_cell(
+            'check("dense_backward", dense_backward)',
+            metadata=nbgrader("dense_backward", grade=True, locked=True, points=3),
+        ),
+        "answer": new_code_cell(
+            "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+            metadata=nbgrader("answers", solution=True),
+        ),
+        "read-only": new_markdown_cell("Read me.", metadata=nbgrader("intro", locked=True)),
+    }
+    assert {k: compute_checksum(c) for k, c in cells.items()} == NBGRADER_CHECKSUMS
+
+
+def test_graded_solution_and_locked_cells_carry_checksum_and_cell_type(exercise):
+    from bpcourse.exercises import compute_checksum
+
+    marked = 0
+    for cell in exercise.cells:
+        meta = cell.metadata.get("nbgrader")
+        if not meta:
+            continue
+        if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+            assert meta["cell_type"] == cell.cell_type
+            assert meta["checksum"] == compute_checksum(cell), "computed on the exercise's text"
+            marked += 1
+        else:
+            assert "checksum" not in meta
+    assert marked >= 5
 
 
 def test_outputs_are_cleared_and_stray_metadata_removed(exercise):
@@ -261,8 +306,8 @@ BROKEN = {
         "cell 4 ('dense_backward'): grade_id 'dense_backward' is also used by "
         "99_fixture.ipynb, cell 3",
     ),
-    "bad grade_id": (broken(7, grade_id="read me"), "grade_id 'read me' must be non-empty"),
-    "empty grade_id": (broken(7, grade_id=""), "grade_id '' must be non-empty"),
+    "bad grade_id": (broken(7, grade_id="read me"), "grade_id 'read me' must match"),
+    "empty grade_id": (broken(7, grade_id=""), "grade_id '' must match"),
     "graded cell without points": (
         broken(5, points=None),
         "cell 5 ('why'): a graded cell needs points (a number >= 0), got None",

@@ -40,7 +40,8 @@ For notebook authors: a complete graded item
 
 3. The checker, in `bpcourse/checking/items/ex04_backpropagation_through_layers.py`:
 
-       @item("dense_backward", 3, NOTEBOOK, checked_by="agrees with finite differences")
+       @item("dense_backward", 3, NOTEBOOK, checked_by="agrees with finite differences",
+             forbid=("bpcourse.layers",))
        def check_dense_backward(dense_backward):
            rng = np.random.default_rng(4)
            X, W = rng.normal(size=(5, 4)), rng.normal(size=(3, 4))
@@ -61,8 +62,12 @@ For notebook authors: a complete graded item
    A checker returns a list of messages (all or nothing: [] is full points) or a dict
    {part: messages} (equal shares); it may raise `BadAnswer`. Answer-specific slips go in
    `mistakes=[missing_derivative(...), mask_wrong_side(...), last_contribution_only(...),
-   Mistake("text with {name}", value)]`. Where the math cannot check an answer (a number
-   for a conceptual question), store a salted digest: `bpcourse.checking.answers`.
+   Mistake("text with {name}", value)]`, and the causes of the built-in slips that hold for
+   the item as `causes={"sign": ..., "double": ...}`. `forbid=` names the library code the
+   answer must not use (an answer that does scores 0, `shortcuts.forbidden_uses`);
+   `adapter=` turns an answer that works on objects into a function of data only (see
+   `registry`). A conceptual question is `answers.question(grade_id, points, notebook,
+   digest, kind=..., revisit=...)`: the learner returns the answer, a salted digest checks it.
 
 Also: one `check` per graded cell, as its last line; the notebook's last cell is
 `summary("NN_topic")`; call a learner's function only inside `check(...)` (anywhere else the
@@ -75,12 +80,17 @@ The toolkit
   catalogue; `compare_gradient` runs both.
 - `call_safely(fn, *args)`, `expect_tuple`: call the learner's code; a NotImplementedError
   becomes "not attempted", any other exception a one-line summary with the learner's line.
-- `@item(grade_id, points, notebook)`: register a checker; `check(grade_id, *answers)`.
-- `summary()`, `reset()`: the session's points.
+- `@item(grade_id, points, notebook, checked_by, forbid, adapter)`: register a checker;
+  `check(grade_id, *answers)`; `Item.run(*answers, source=None)` for the grader.
+- `forbidden_uses(source, function, forbidden)`, `source_of(*functions)`: shortcuts.
+- `summary()`, `reset()`: the session's points (`SCOREBOARD`).
 
-Strict mode: with `BPCOURSE_STRICT=1` in the environment (or under nbgrader's autograde and
-validate, which set `NBGRADER_EXECUTION`), a check that does not pass raises AssertionError.
-The solutions are tested this way; nbgrader scores a test cell by whether it raises.
+Modes: with `BPCOURSE_STRICT=1` in the environment (or under `nbgrader validate`), a check
+that does not pass raises AssertionError; the solutions are tested this way. Under nbgrader's
+autograder (`NBGRADER_EXECUTION=autograde`) a check prints its feedback and returns the
+points earned, a number, which nbgrader takes as the cell's partial credit.
+
+Notation, in messages and docstrings: target y, prediction ŷ, loss ℒ (course notation).
 """
 
 from bpcourse.checking.answers import check_answer, digest
@@ -94,8 +104,15 @@ from bpcourse.checking.diagnose import (
     mask_wrong_side,
     missing_derivative,
 )
-from bpcourse.checking.grader import GRADER, Grader, Summary, reset, summary
-from bpcourse.checking.registry import ITEMS, Item, check, item, load_items, strict_mode
+from bpcourse.checking.registry import (
+    ITEMS,
+    Item,
+    autograde_mode,
+    check,
+    item,
+    load_items,
+    strict_mode,
+)
 from bpcourse.checking.result import Result
 from bpcourse.checking.safe import (
     BadAnswer,
@@ -105,19 +122,22 @@ from bpcourse.checking.safe import (
     call_safely,
     expect_tuple,
 )
+from bpcourse.checking.scoreboard import SCOREBOARD, Scoreboard, Summary, reset, summary
+from bpcourse.checking.shortcuts import forbidden_uses, source_of
 
 __all__ = [
-    "GRADER",
     "ITEMS",
+    "SCOREBOARD",
     "BadAnswer",
-    "Grader",
     "Item",
     "LearnerError",
     "Mistake",
     "NotAttempted",
     "Result",
+    "Scoreboard",
     "StopCheck",
     "Summary",
+    "autograde_mode",
     "call_safely",
     "check",
     "check_answer",
@@ -128,6 +148,7 @@ __all__ = [
     "diagnose_gradient",
     "digest",
     "expect_tuple",
+    "forbidden_uses",
     "item",
     "last_contribution_only",
     "load_items",
@@ -135,6 +156,7 @@ __all__ = [
     "mask_wrong_side",
     "missing_derivative",
     "reset",
+    "source_of",
     "strict_mode",
     "summary",
 ]

@@ -5,9 +5,16 @@ from the right answer alone, so every check gets them for free:
 
 - the transpose (a product in the wrong order);
 - the opposite sign;
-- 2× or ½× (the ½ of ½(y − t)²);
+- 2× or ½×;
 - N× or 1/N× for a batch of N (the mean over the batch forgotten or taken twice);
-- any other constant multiple (the direction is right, a factor is wrong).
+- any other constant multiple of an array (a positive factor: the direction is right; a
+  negative one: the opposite direction, a sign error as well).
+
+These say what the answer *is*; they name a cause only where the checker passes one in
+`causes` (keys "transpose", "sign", "double", "half"), because the cause depends on the item:
+"the ½ of ½(ŷ − y)² cancels the 2" is right for a squared-error loss and wrong elsewhere.
+Where nothing fits, the feedback says what is wrong without guessing a cause: how many
+entries have the wrong sign, or by what range of factors they are off.
 
 Others need the checker's inputs and are passed in as `Mistake`s, made by the helpers:
 `missing_derivative` (the f'(z) factor left out), `mask_wrong_side` and `mask_not_applied`
@@ -17,7 +24,7 @@ anything else. Each message may use `{name}`, the name of the answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,24 +85,36 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and relative_error(a, b) < MATCH
 
 
-def _built_in(expected: np.ndarray, batch_size: int | None) -> list[Mistake]:
+def _with_cause(text: str, causes: Mapping[str, str], key: str, default: str = "") -> str:
+    cause = causes.get(key, default)
+    return f"{text}: {cause}" if cause else text
+
+
+def _built_in(
+    expected: np.ndarray, batch_size: int | None, causes: Mapping[str, str] | None = None
+) -> list[Mistake]:
+    causes = causes or {}
     mistakes = [
         Mistake(
-            "{name} is the transpose of the right answer: check the order of the matrix "
-            "product (for a weight gradient, dZ.T @ X has the weight's shape (n_out, n_in))",
+            _with_cause(
+                "{name} is the transpose of the right answer",
+                causes,
+                "transpose",
+                "check the order of the matrix product against the shapes",
+            ),
             expected.T,
         ),
         Mistake(
-            "{name} has the opposite sign: check the sign of every factor of the chain rule "
-            "(for a loss, (y − t), not (t − y))",
+            _with_cause(
+                "{name} has the opposite sign",
+                causes,
+                "sign",
+                "check the sign of every factor of the chain rule",
+            ),
             -expected,
         ),
-        Mistake(
-            "{name} is 2 × the right answer: the ½ in ½(y − t)² is there to cancel the 2 "
-            "of the derivative",
-            2 * expected,
-        ),
-        Mistake("{name} is ½ × the right answer: a factor ½ too many", expected / 2),
+        Mistake(_with_cause("{name} is 2 × the right answer", causes, "double"), 2 * expected),
+        Mistake(_with_cause("{name} is ½ × the right answer", causes, "half"), expected / 2),
     ]
     if batch_size and batch_size > 1:
         n = batch_size
@@ -130,31 +149,61 @@ def diagnose_gradient(
     *,
     batch_size: int | None = None,
     mistakes: Sequence[Mistake] = (),
+    causes: Mapping[str, str] | None = None,
+    describe_rest: bool = True,
 ) -> list[str]:
-    """The likely mistake(s) behind a wrong `got` ([] when none is recognised).
+    """The likely mistake(s) behind a wrong `got` ([] when nothing can be said).
 
     `expected` is the right answer; `batch_size` enables the N× checks; `mistakes` are
-    answer-specific variants. Variants that coincide with the right answer are skipped.
+    answer-specific variants (tried first); `causes` the item's causes of the built-in
+    slips. Variants that coincide with the right answer are skipped. When nothing is
+    recognised and `describe_rest`, one line says what is wrong (signs, factors).
     """
     right = np.asarray(expected, dtype=np.float64)
     answer = np.asarray(got, dtype=np.float64)
     if not np.isfinite(answer).all():
         return []
     found = []
-    for mistake in [*mistakes, *_built_in(right, batch_size)]:
+    for mistake in [*mistakes, *_built_in(right, batch_size, causes)]:
         variant = np.asarray(mistake.value, dtype=np.float64)
         if variant.shape == right.shape and _close(variant, right):
             continue  # not a mistake for these inputs
         if _close(variant, answer):
             found.append(LIKELY + mistake.text.format(name=name))
-    if not found and answer.shape == right.shape:
-        c = _constant_factor(right, answer)
-        if c is not None:
-            found.append(
-                f"{LIKELY}{name} is {c:.4g} × the right answer: the direction is right, "
-                "but a constant factor is wrong"
+    if found or answer.shape != right.shape or right.size < 2:
+        return found  # a single number: compare_number already said expected and got
+    c = _constant_factor(right, answer)
+    if c is not None and c > 0:
+        return [
+            f"{name} is {c:.4g} × the right answer in every entry: the direction is right, "
+            "the size is not"
+        ]
+    if c is not None:
+        return [
+            f"{name} is {c:.4g} × the right answer in every entry: it points the opposite way "
+            f"(a sign error) and its size is off by a factor {-c:.4g}"
+        ]
+    return _what_is_wrong(right, answer, name) if describe_rest else []
+
+
+def _what_is_wrong(right: np.ndarray, answer: np.ndarray, name: str) -> list[str]:
+    """What is wrong, without a cause: signs and factors of the entries that differ."""
+    scale = max(float(np.abs(right).max()), 1e-12)
+    differ = np.abs(answer - right) > 1e-6 * scale
+    both = differ & (np.abs(right) > 1e-6 * scale)
+    flipped = int(np.sum(both & (np.sign(answer) == -np.sign(right))))
+    lines = []
+    if flipped:
+        lines.append(f"{flipped} of {right.size} entries of {name} have the wrong sign")
+    if both.any():
+        ratios = answer[both] / right[both]
+        low, high = float(ratios.min()), float(ratios.max())
+        if high - low > 1e-6 * max(abs(high), 1):
+            lines.append(
+                f"{int(differ.sum())} of {right.size} entries of {name} differ, by factors "
+                f"from {low:.3g} to {high:.3g} (not one constant factor)"
             )
-    return found
+    return ["; ".join(lines)] if lines else []
 
 
 def compare_gradient(
@@ -167,11 +216,14 @@ def compare_gradient(
     mistakes: Sequence[Mistake] = (),
     shape_hints: dict[tuple[int, ...], str] | None = None,
     tolerance: float = LAYER_TOLERANCE,
+    causes: Mapping[str, str] | None = None,
 ) -> list[str]:
     """`compare_array`, then, for a wrong array of a usable shape, `diagnose_gradient`."""
     problems = compare_array(
         expected, got, name, layout=layout, tolerance=tolerance, shape_hints=shape_hints
     )
     if problems and isinstance(got, np.ndarray) and got.dtype.kind in "fiu":
-        problems += diagnose_gradient(expected, got, name, batch_size=batch_size, mistakes=mistakes)
+        problems += diagnose_gradient(
+            expected, got, name, batch_size=batch_size, mistakes=mistakes, causes=causes
+        )
     return problems

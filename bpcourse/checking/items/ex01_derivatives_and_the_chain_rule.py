@@ -1,27 +1,28 @@
-"""Graded items of exercises/01_derivatives_and_the_chain_rule.ipynb.
+"""Graded items of exercises/01_derivatives_and_the_chain_rule.ipynb (second edition).
 
-No answer is stored: each check verifies the math when it runs.
+No answer is stored, except the conceptual questions' salted digests: each check verifies
+the math when it runs.
 
-- `chain_rule_derivative`: f'(x) by hand for f(x) = sin(x²), compared with SymPy's
-  derivative of the same function at a few points.
-- `central_difference`: the learner's (f(x + h) − f(x − h)) / 2h, compared with SymPy's
-  exact derivatives, and its error order measured (the slope of log error against log h).
-- `neuron_chain_rule`: ∂L/∂w and ∂L/∂b of one sigmoid neuron over a batch, compared with
+- `chain_rule_derivative`: f'(x) by hand for f(x) = ln(1 + e^{sin 3x}) (a chain of three),
+  compared with SymPy's derivative to 12 digits, which a finite difference cannot reach.
+- `second_derivative`: the central second difference (f(x + h) − 2f(x) + f(x − h)) / h²,
+  derived from Taylor's theorem, compared with SymPy's f'' and its error order measured.
+- `neuron_chain_rule`: ∂ℒ/∂w and ∂ℒ/∂b of one sigmoid neuron over a batch, compared with
   central finite differences of the mean loss.
 - `gradient_descent_path`: the path of gradient descent on ½ wᵀAw, compared with the exact
   iterates (I − ηA)^k w₀.
-- `largest_learning_rate`: η_max for ½ wᵀAw, verified by its definition: every factor
-  |1 − ηλ| is below 1 just below η_max, and one exceeds 1 just above.
+- `largest_learning_rate`: η_max for ½ wᵀAw, verified by its definition.
+- three conceptual questions (salted digests).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
 
-from bpcourse.checking.compare import compare_number, not_a_number
+from bpcourse.checking.answers import question
+from bpcourse.checking.compare import not_a_number
 from bpcourse.checking.diagnose import (
     Mistake,
     compare_gradient,
@@ -29,152 +30,193 @@ from bpcourse.checking.diagnose import (
     last_contribution_only,
     missing_derivative,
 )
-from bpcourse.checking.registry import Item, Problems, item
+from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import call_safely, expect_tuple
 from bpcourse.gradcheck import numerical_gradient
 
 NOTEBOOK = "01_derivatives_and_the_chain_rule"
-POINTS_AT = (-1.7, -0.6, 0.3, 1.3, 2.1)  # away from 0 and ±1, where slips could coincide
+POINTS_AT = (-1.7, -0.6, 0.3, 1.3, 2.1)  # cos 3x, sin 3x and x away from 0 there
+EXACT = 1e-12  # the chain rule in floats is exact to ~1e-15; a finite difference to ~1e-10
+NUMERIC = ("bpcourse.gradcheck", "bpcourse.symbolic", "bpcourse.autodiff", "sympy")
+RealFunction = Callable[[float], float]
 
 
-def _derivatives(outer: str, inner: str) -> tuple[Callable[[float], float], ...]:
-    """f', the outer derivative alone and the inner one alone, for f(x) = outer(inner(x))."""
+# --- chain_rule_derivative ----------------------------------------------------------------------
+
+
+def _softplus_sin_derivative() -> RealFunction:
+    """SymPy's derivative of ln(1 + e^{sin 3x}), as a float function: the referee."""
     import sympy as sp
 
-    x, u = sp.symbols("x u", real=True)
-    g = sp.sympify(inner, locals={"x": x})
-    h = sp.sympify(outer, locals={"u": u})
-    right = sp.diff(h.subs(u, g), x)  # the chain rule, done by SymPy
-    outer_only = sp.diff(h, u).subs(u, g)
-    inner_only = sp.diff(g, x)
-    return tuple(sp.lambdify(x, e, "math") for e in (right, outer_only, inner_only))
+    x = sp.Symbol("x", real=True)
+    return sp.lambdify(x, sp.diff(sp.log(1 + sp.exp(sp.sin(3 * x))), x), "math")
 
 
-def derivative_item(
-    grade_id: str, points: float, outer: str, inner: str, notebook: str = NOTEBOOK
-) -> Item:
-    """An item "write f'(x) for f(x) = outer(inner(x))", e.g. outer="sin(u)", inner="x**2".
+def _sig(u: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-u))
 
-    The learner's answer is a function of one float x returning f'(x).
-    """
-    formula = "f(x) = " + re.sub(r"\bu\b", f"({inner})", outer.replace("(u)", f"({inner})"))
 
-    def check_derivative(derivative: Callable[[float], float]) -> Problems:
-        right, outer_only, inner_only = _derivatives(outer, inner)
-        name = getattr(derivative, "__name__", "your derivative")
-        expected = np.array([right(x) for x in POINTS_AT])
-        got = []
-        for x in POINTS_AT:
-            value = call_safely(derivative, x, name=name)
-            problems = not_a_number(value, f"{name}({x})")
-            if problems:
-                return problems
-            got.append(float(value))
-        wrong = [
-            f"{name}({x}) = {g:.6g}, but f'({x}) = {e:.6g}"
-            for x, g, e in zip(POINTS_AT, got, expected, strict=True)
-            if compare_number(e, g, "")
+def _chain_mistakes(x: np.ndarray) -> list[Mistake]:
+    """Known-wrong derivatives of ln(1 + e^{sin 3x}) at the points x."""
+    u = np.sin(3 * x)
+    return [
+        Mistake(
+            "{name} is the outer derivative only, σ(sin 3x): the chain rule multiplies it by "
+            "the derivatives of the inner links, cos(3x) and 3",
+            _sig(u),
+        ),
+        Mistake(
+            "{name} lacks the innermost factor 3 = d(3x)/dx: every link of the chain "
+            "contributes its derivative",
+            _sig(u) * np.cos(3 * x),
+        ),
+        Mistake(
+            "{name} lacks the middle factor cos(3x), the derivative of sin v at v = 3x",
+            _sig(u) * 3,
+        ),
+        Mistake(
+            "{name} takes the outer derivative at x instead of at the inside: σ must be "
+            "evaluated at u = sin 3x",
+            _sig(x) * np.cos(3 * x) * 3,
+        ),
+        Mistake(
+            "{name} uses 1/(1 + e^u) for the derivative of ln(1 + e^u): it is "
+            "e^u/(1 + e^u) = 1/(1 + e^(−u)) = σ(u)",
+            _sig(-u) * np.cos(3 * x) * 3,
+        ),
+        Mistake(
+            "{name} uses 3 cos x for the derivative of sin 3x: cos is taken at the inside, "
+            "3x, not at x",
+            _sig(u) * np.cos(x) * 3,
+        ),
+    ]
+
+
+@item(
+    "chain_rule_derivative",
+    3,
+    NOTEBOOK,
+    checked_by="agrees with SymPy's derivative of f(x) = ln(1 + e^(sin 3x)) to 12 digits "
+    "at five points",
+    forbid=NUMERIC,
+)
+def check_chain_rule_derivative(chain_rule_derivative: RealFunction) -> Problems:
+    right = _softplus_sin_derivative()
+    name = getattr(chain_rule_derivative, "__name__", "chain_rule_derivative")
+    expected = np.array([right(x) for x in POINTS_AT])
+    got = []
+    for x in POINTS_AT:
+        value = call_safely(chain_rule_derivative, x, name=name)
+        problems = not_a_number(value, f"{name}({x})")
+        if problems:
+            return problems
+        got.append(float(np.asarray(value).item()))
+    answer = np.array(got)
+    errors = np.abs(answer - expected) / np.maximum(np.abs(expected), 1e-300)
+    if (errors < EXACT).all():
+        return []
+    worst = int(np.argmax(errors))
+    x = POINTS_AT[worst]
+    problems = [
+        f"f(x) = ln(1 + e^(sin 3x)): {name}({x}) = {got[worst]:.15g}, but f'({x}) = "
+        f"{expected[worst]:.15g}"
+    ]
+    if (errors < 1e-5).all():
+        return [
+            *problems,
+            f"{name} agrees with f' to about {int(-np.log10(errors.max()))} digits only: "
+            "that is what a finite difference gives, not the exact derivative the chain rule "
+            "gives (to 15 digits); work out f'(x) as a formula",
         ]
-        if not wrong:
-            return []
-        mistakes = [
-            Mistake(
-                "{name} is the outer derivative only: the chain rule multiplies it by the "
-                f"derivative of the inside, d/dx ({inner})",
-                np.array([outer_only(x) for x in POINTS_AT]),
-            ),
-            Mistake(
-                "{name} is the inner derivative only: the chain rule multiplies it by the "
-                "outer function's derivative, taken at the inside",
-                np.array([inner_only(x) for x in POINTS_AT]),
-            ),
-        ]
-        hints = diagnose_gradient(expected, np.array(got), name, mistakes=mistakes)
-        return [f"{formula}: " + "; ".join(wrong[:2]), *hints]
-
-    check_derivative.__qualname__ = f"derivative_item[{grade_id}]"
-    return item(
-        grade_id, points, notebook, checked_by=f"agrees with SymPy's derivative of {formula}"
-    )(check_derivative)
+    mistakes = _chain_mistakes(np.array(POINTS_AT))
+    return problems + diagnose_gradient(expected, answer, name, mistakes=mistakes)
 
 
-chain_rule_derivative = derivative_item("chain_rule_derivative", 2, outer="sin(u)", inner="x**2")
+# --- second_derivative --------------------------------------------------------------------------
+
+KNOWN = (("sin(x)", 0.7), ("exp(x)", -0.4), ("x**4", 1.3), ("log(x)", 2.0))
+ORDER_CASE, ORDER_AT = "exp(-x)*cos(2*x)", 0.6  # its fourth derivative ≠ 0 there: h² shows
+ACCURATE_H, ORDER_STEPS = 1e-4, (0.2, 0.1, 0.05)
+AT_1E4 = 1e-6  # the second difference at h = 1e-4 is good to ~1e-8 (rounding / h²)
 
 
-# --- central_difference -------------------------------------------------------------------------
-
-KNOWN = (("sin(x)", 0.7), ("exp(x)", -0.4), ("x**3", 1.3), ("log(x)", 2.0))
-ORDER_CASE, ORDER_AT = "exp(-x)*cos(2*x)", 0.6  # f''' ≠ 0 there, so the h² term shows
-ACCURATE_H, ORDER_STEPS = 1e-5, (1e-1, 1e-2, 1e-3)
-RealFunction = Callable[[float], float]
-DIGITS_AT_1E5 = 1e-8  # a central difference at h = 1e-5 is good to ~1e-10; a forward one to ~1e-5
-
-
-def _function_and_slope(formula: str) -> tuple[RealFunction, RealFunction]:
-    """f and its exact derivative f' (derived by SymPy), as plain float functions."""
+def _function_and_second(formula: str) -> tuple[RealFunction, RealFunction]:
+    """f and its exact second derivative f'' (derived by SymPy), as float functions."""
     import sympy as sp
 
     x = sp.Symbol("x", real=True)
     f = sp.sympify(formula, locals={"x": x})
-    return sp.lambdify(x, f, "math"), sp.lambdify(x, sp.diff(f, x), "math")
+    return sp.lambdify(x, f, "math"), sp.lambdify(x, sp.diff(f, x, 2), "math")
 
 
-def _difference_mistakes(
-    calls: list[tuple[Callable[[float], float], float, float]],
-) -> list[Mistake]:
-    """Known-wrong difference quotients, evaluated on the checker's own calls (f, x, h)."""
+def _second_mistakes(calls: list[tuple[RealFunction, float, float]]) -> list[Mistake]:
+    """Known-wrong second differences, evaluated on the checker's own calls (f, x, h)."""
 
     def each(rule: Callable[[RealFunction, float, float], float]) -> np.ndarray:
         return np.array([rule(f, x, h) for f, x, h in calls])
 
     return [
         Mistake(
-            "{name} is the forward difference (f(x + h) − f(x)) / h: its error falls only like "
-            "h; the central difference (f(x + h) − f(x − h)) / (2h) cancels the h term",
-            each(lambda f, x, h: (f(x + h) - f(x)) / h),
+            "{name} leaves out the −2f(x) term: adding the two Taylor lines gives "
+            "f(x + h) + f(x − h) = 2f(x) + h² f''(x) + …",
+            each(lambda f, x, h: (f(x + h) + f(x - h)) / h**2),
         ),
         Mistake(
-            "{name} is the backward difference (f(x) − f(x − h)) / h: its error falls only "
-            "like h; use both neighbours, (f(x + h) − f(x − h)) / (2h)",
-            each(lambda f, x, h: (f(x) - f(x - h)) / h),
+            "{name} has −f(x) where −2f(x) belongs: f(x) appears in both Taylor lines",
+            each(lambda f, x, h: (f(x + h) - f(x) + f(x - h)) / h**2),
         ),
         Mistake(
-            "{name} divides by h, not 2h: the points x − h and x + h are 2h apart",
-            each(lambda f, x, h: (f(x + h) - f(x - h)) / h),
+            "{name} divides by 2h²: adding the Taylor lines leaves h² f''(x), with no ½ left",
+            each(lambda f, x, h: (f(x + h) - 2 * f(x) + f(x - h)) / (2 * h**2)),
         ),
         Mistake(
-            "{name} computes (f(x + h) − f(x − h)) / 2 * h: Python divides by 2 and then "
-            "multiplies by h; write / (2 * h)",
-            each(lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h),
+            "{name} divides by h, not h²: the second difference divides by the step squared",
+            each(lambda f, x, h: (f(x + h) - 2 * f(x) + f(x - h)) / h),
         ),
         Mistake(
-            "{name} has the opposite sign: subtract f(x − h) from f(x + h), not the other way",
-            each(lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h)),
+            "{name} computes (…) / h * h: Python divides by h and multiplies by h again; "
+            "write / h**2 or / (h * h)",
+            each(lambda f, x, h: f(x + h) - 2 * f(x) + f(x - h)),
+        ),
+        Mistake(
+            "{name} computes (…) / 2 * h**2: Python divides by 2 and then multiplies by h²; "
+            "write / h**2 (adding the Taylor lines leaves no ½)",
+            each(lambda f, x, h: (f(x + h) - 2 * f(x) + f(x - h)) / 2 * h**2),
+        ),
+        Mistake(
+            "{name} is the forward second difference (f(x + 2h) − 2f(x + h) + f(x)) / h²: "
+            "its error falls only like h; centre it on x",
+            each(lambda f, x, h: (f(x + 2 * h) - 2 * f(x + h) + f(x)) / h**2),
+        ),
+        Mistake(
+            "{name} has the opposite sign: f(x ± h) enter with +, f(x) with −2",
+            each(lambda f, x, h: (2 * f(x) - f(x + h) - f(x - h)) / h**2),
         ),
     ]
 
 
 @item(
-    "central_difference",
-    2,
+    "second_derivative",
+    3,
     NOTEBOOK,
-    checked_by="agrees with SymPy's derivatives of sin, exp, x³ and log at h = 1e-5, and its "
-    "error falls like h² (the fitted slope of log error against log h is 2)",
+    checked_by="agrees with SymPy's second derivatives of sin, exp, x⁴ and log at h = 1e-4, "
+    "and its error falls like h² (the fitted slope of log error against log h is 2)",
+    forbid=(*NUMERIC, "numpy.gradient", "numpy.diff"),
 )
-def check_central_difference(
-    central_difference: Callable[[RealFunction, float, float], float],
+def check_second_derivative(
+    second_derivative: Callable[[RealFunction, float, float], float],
 ) -> Problems:
-    name = getattr(central_difference, "__name__", "central_difference")
-    calls = []  # (f, x, h, formula, exact f'(x))
+    name = getattr(second_derivative, "__name__", "second_derivative")
+    calls = []  # (f, x, h, formula, exact f''(x))
     for formula, x in KNOWN:
-        f, slope = _function_and_slope(formula)
-        calls.append((f, x, ACCURATE_H, formula, slope(x)))
-    f, slope = _function_and_slope(ORDER_CASE)
-    calls += [(f, ORDER_AT, h, ORDER_CASE, slope(ORDER_AT)) for h in ORDER_STEPS]
+        f, second = _function_and_second(formula)
+        calls.append((f, x, ACCURATE_H, formula, second(x)))
+    f, second = _function_and_second(ORDER_CASE)
+    calls += [(f, ORDER_AT, h, ORDER_CASE, second(ORDER_AT)) for h in ORDER_STEPS]
 
     got = []
     for f, x, h, formula, _ in calls:
-        value = call_safely(central_difference, f, x, h, name=name)
+        value = call_safely(second_derivative, f, x, h, name=name)
         problems = not_a_number(value, f"{name}(f, {x}, {h:g}) for f(x) = {formula}")
         if problems:
             return problems
@@ -183,28 +225,29 @@ def check_central_difference(
     problems = []
     for (_, x, h, formula, exact), value in zip(calls[: len(KNOWN)], got, strict=False):
         error = abs(value - exact) / max(abs(exact), 1e-12)
-        if error > DIGITS_AT_1E5:
+        if error > AT_1E4:
             problems.append(
                 f"for f(x) = {formula}: {name}(f, {x}, {h:g}) = {value:.10g}, but SymPy's "
-                f"f'({x}) = {exact:.10g} (relative error {error:.1g}; a central difference "
-                "with h = 1e-5 agrees to about 1e-10)"
+                f"f''({x}) = {exact:.10g} (relative error {error:.1g}; the central second "
+                "difference with h = 1e-4 agrees to about 1e-8)"
             )
     if len(problems) > 2:
         problems[2:] = [f"(and {len(problems) - 2} more function(s) like these)"]
     exact = calls[-1][4]
     errors = np.array([max(abs(v - exact), 1e-300) for v in got[len(KNOWN) :]])
     order = float(np.polyfit(np.log10(ORDER_STEPS), np.log10(errors), 1)[0])
-    if abs(order - 2) > 0.15:
+    if abs(order - 2) > 0.2:
         problems.append(
             f"for f(x) = {ORDER_CASE} at x = {ORDER_AT}, the error of {name} falls like "
-            f"h^{order:.2f} as h goes from 0.1 to 0.001; a central difference's error falls like "
-            "h² (h ten times smaller, the error a hundred times smaller)"
+            f"h^{order:.2f} as h goes from 0.2 to 0.05; the central second difference's error "
+            "falls like h² (h halved, the error divided by 4)"
         )
     if not problems:
         return []
-    reference = np.array([(f(x + h) - f(x - h)) / (2 * h) for f, x, h, _, _ in calls])
-    mistakes = _difference_mistakes([(f, x, h) for f, x, h, _, _ in calls])
-    return problems + diagnose_gradient(reference, np.array(got), name, mistakes=mistakes)[:1]
+    reference = np.array([(f(x + h) - 2 * f(x) + f(x - h)) / h**2 for f, x, h, _, _ in calls])
+    mistakes = _second_mistakes([(f, x, h) for f, x, h, _, _ in calls])
+    found = diagnose_gradient(reference, np.array(got), name, mistakes=mistakes)
+    return problems + [d for d in found if d.startswith("likely")][:1]
 
 
 # --- neuron_gradient ----------------------------------------------------------------------------
@@ -215,7 +258,7 @@ N_EXAMPLES = 6
 def _neuron_variants(
     w: float, b: float, x: np.ndarray, y: np.ndarray
 ) -> dict[str, tuple[float, float]]:
-    """(∂L/∂w, ∂L/∂b) as a learner might compute them, right and with known slips."""
+    """(∂ℒ/∂w, ∂ℒ/∂b) as a learner might compute them, right and with known slips."""
     from bpcourse.activations import sigmoid
 
     n = len(x)
@@ -229,17 +272,34 @@ def _neuron_variants(
         "σ'(z) as z(1 − z)": (y_hat - y) * z * (1 - z) / n,
         "σ' at ŷ": (y_hat - y) * sigmoid(y_hat) * (1 - sigmoid(y_hat)) / n,
     }
+    variants["no σ' and a sum"] = variants["no σ'"] * n
+    variants["no σ' and the sign"] = -variants["no σ'"]
+    variants["a sum and the sign"] = -right * n
     out = {k: (float(d @ x), float(d.sum())) for k, d in variants.items()}
     out["last"] = (float(last * x[-1]), float(last))
     out["no x"] = (float(right.sum()), float(right.sum()))
     return out
 
 
+NEURON_CAUSES = {
+    "sign": "the loss's derivative is ∂ℒₙ/∂ŷₙ = ŷₙ − yₙ, prediction minus target",
+    "double": "½(ŷ − y)² differentiates to (ŷ − y): the ½ is there to cancel the 2",
+}
+
+
 @item(
     "neuron_chain_rule",
-    3,
+    5,
     NOTEBOOK,
-    checked_by="∂L/∂w and ∂L/∂b agree with central finite differences of the mean loss",
+    checked_by="∂ℒ/∂w and ∂ℒ/∂b agree with central finite differences of the mean loss",
+    forbid=(
+        *NUMERIC,
+        "bpcourse.widgets",
+        "bpcourse.losses",
+        "bpcourse.layers",
+        "bpcourse.network",
+        "bpcourse.training",
+    ),
 )
 def check_neuron_chain_rule(
     neuron_gradient: Callable[[float, float, np.ndarray, np.ndarray], tuple[float, float]],
@@ -260,9 +320,24 @@ def check_neuron_chain_rule(
     expected = numerical_gradient(loss, theta)
     variants = _neuron_variants(w, b, x, y)
     parts = {}
-    for i, name in enumerate(["dL/dw", "dL/db"]):
+    for i, name in enumerate(["∂ℒ/∂w", "∂ℒ/∂b"]):
         mistakes = [
             missing_derivative(np.array(variants["no σ'"][i]), "σ'(z) = ŷ(1 − ŷ)"),
+            Mistake(
+                "{name} leaves out σ'(z) = ŷ(1 − ŷ) and sums over the batch instead of taking "
+                "the mean (two slips: the factor between them is not a constant)",
+                np.array(variants["no σ' and a sum"][i]),
+            ),
+            Mistake(
+                "{name} leaves out σ'(z) = ŷ(1 − ŷ) and has the opposite sign: "
+                + NEURON_CAUSES["sign"],
+                np.array(variants["no σ' and the sign"][i]),
+            ),
+            Mistake(
+                "{name} sums over the batch instead of taking the mean, and has the opposite "
+                "sign: " + NEURON_CAUSES["sign"],
+                np.array(variants["a sum and the sign"][i]),
+            ),
             Mistake(
                 "{name} uses z(1 − z) for σ'(z): the formula ŷ(1 − ŷ) takes the output "
                 "ŷ = σ(z), not the input z",
@@ -278,7 +353,7 @@ def check_neuron_chain_rule(
         if i == 0:
             mistakes.append(
                 Mistake(
-                    "{name} is ∂L/∂b: the chain rule for w has one more factor, "
+                    "{name} is ∂ℒ/∂b: the chain rule for w has one more factor, "
                     "∂z/∂w = x (multiply each δₙ by its xₙ before summing)",
                     np.array(variants["no x"][0]),
                 )
@@ -290,6 +365,7 @@ def check_neuron_chain_rule(
             layout="a single number",
             batch_size=N_EXAMPLES,
             mistakes=mistakes,
+            causes=NEURON_CAUSES,
             shape_hints={
                 (N_EXAMPLES,): f"{name} has one entry per example: the mean loss's gradient "
                 "sums the examples' contributions (and divides by N)"
@@ -327,10 +403,11 @@ def _iterates(matrix: np.ndarray, start: np.ndarray, steps: int) -> np.ndarray:
 
 @item(
     "gradient_descent_path",
-    2,
+    3,
     NOTEBOOK,
     checked_by="the path equals the exact iterates w_k = (I − ηA)^k w_0 of gradient descent "
-    "on L(w) = ½ wᵀAw",
+    "on ℒ(w) = ½ wᵀAw",
+    forbid=("bpcourse.plots", "bpcourse.optim", "bpcourse.training", "bpcourse.widgets"),
 )
 def check_gradient_descent_path(
     gradient_descent: Callable[
@@ -350,7 +427,7 @@ def check_gradient_descent_path(
     k = np.arange(GD_STEPS + 1)[:, None]
     mistakes = [
         Mistake(
-            "{name} climbs: the step is w ← w − η ∇L(w) (subtract the gradient, it points uphill)",
+            "{name} climbs: the step is w ← w − η ∇ℒ(w) (subtract the gradient, it points uphill)",
             _iterates(eye + GD_LR * A, GD_START, GD_STEPS),
         ),
         Mistake(
@@ -359,7 +436,7 @@ def check_gradient_descent_path(
             np.tile(expected[-1], (GD_STEPS + 1, 1)),
         ),
         Mistake(
-            "{name} leaves out the learning rate: the step is η ∇L(w), not ∇L(w)",
+            "{name} leaves out the learning rate: the step is η ∇ℒ(w), not ∇ℒ(w)",
             _iterates(eye - A, GD_START, GD_STEPS),
         ),
         Mistake(
@@ -405,8 +482,9 @@ def _spectral_radius(A: np.ndarray, lr: float) -> tuple[float, float]:
 
 @item(
     "largest_learning_rate",
-    2,
+    3,
     NOTEBOOK,
+    forbid=("bpcourse.plots", "bpcourse.optim", "bpcourse.widgets"),
     checked_by="gradient descent on ½ wᵀAw converges just below your η and diverges just above "
     "it, for three matrices A",
 )
@@ -461,3 +539,32 @@ def check_largest_learning_rate(largest_learning_rate: Callable[[np.ndarray], fl
         ),
     ]
     return problems + diagnose_gradient(right, np.array(got), name, mistakes=mistakes)[:1]
+
+
+# --- conceptual questions -----------------------------------------------------------------------
+
+question(
+    "q_difference_error",
+    1,
+    NOTEBOOK,
+    "812680b5b58ed9314c1582704ca262cc89a09bd77b59b751f5a91ee0ce6059e7",
+    kind="number",
+    revisit="the error term of the central difference, (h²/6) f'''(x), for f(x) = x³ "
+    "(f'''' = 0, so it is the whole error)",
+)
+question(
+    "q_what_backprop_is",
+    1,
+    NOTEBOOK,
+    "1105111aa0d27a778a64c0677e93bee0e0adc87047f0d653e86a7b32e127b74a",
+    kind="letter",
+    revisit="what the chain rule applied backwards computes, and which algorithm then uses it",
+)
+question(
+    "q_linear_network",
+    1,
+    NOTEBOOK,
+    "866db4d1a8153a5ff943c45eee17f4a359e0c510378e31983a0dcd57c03dd9de",
+    kind="letter",
+    revisit="what a composition of affine maps x ↦ W x + b is",
+)

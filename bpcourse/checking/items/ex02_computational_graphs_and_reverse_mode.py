@@ -3,6 +3,12 @@
 Gradients are checked against central differences of the same function in plain floats;
 the known-wrong variants that name a likely mistake are run on the checker's own graphs.
 
+Only data crosses: the learner's answers work on `Value` graphs, so every item declares an
+adapter (`probe_*`, module-level) that builds the graph from numbers, calls the learner's
+function, runs the backward pass and returns plain data (numbers, strings, lists, dicts).
+`check(...)` applies it in the notebook; the instructor's grader applies it in the student's
+kernel and checks the data outside. No check runs in the kernel.
+
 - `value_sin_backward`: a new operation for the scalar autodiff engine, `sin(x)` on a
   `bpcourse.autodiff.Value`, whose `_backward` the learner writes. It is checked on a graph
   that uses x through two sin nodes, so `=` where `+=` belongs shows.
@@ -14,9 +20,9 @@ the known-wrong variants that name a likely mistake are run on the checker's own
   topological order), started from leftover grads; compared with the engine's own pass and
   central differences.
 - `value_training_step`: one gradient-descent step of a `ScalarMLP`; two steps are taken so
-  a missing `zero_grad()` shows; the update must be −η ∂L/∂θ by central differences.
-- `reverse_mode_passes`: a conceptual number, stored as a salted digest (see
-  `bpcourse.checking.answers`).
+  a missing `zero_grad()` shows; the update must be −η ∂ℒ/∂θ by central differences.
+- three conceptual questions (salted digests, `bpcourse.checking.answers.question`):
+  backward passes for a million weights, a value used twice, forward-mode passes.
 """
 
 from __future__ import annotations
@@ -28,15 +34,51 @@ from typing import Any
 import numpy as np
 
 from bpcourse.autodiff import ScalarMLP, Value, mse_loss, topological_order
-from bpcourse.checking.answers import check_answer
+from bpcourse.checking.answers import question
 from bpcourse.checking.compare import compare_array, compare_number, describe, not_a_number
 from bpcourse.checking.diagnose import LIKELY, Mistake, diagnose_gradient, last_contribution_only
 from bpcourse.checking.registry import Problems, item
-from bpcourse.checking.safe import BadAnswer, call_safely
+from bpcourse.checking.safe import BadAnswer, _in_library, call_safely
 from bpcourse.gradcheck import numerical_gradient
 
 NOTEBOOK = "02_computational_graphs_and_reverse_mode"
 X0, Y0, H = 0.7, -1.3, 1e-6
+NUMERIC = ("bpcourse.gradcheck", "bpcourse.autodiff.numerical_grad", "bpcourse.symbolic", "sympy")
+Data = dict[str, Any]
+
+
+def _node_report(out: object, parents: tuple[Value, ...]) -> Data:
+    """What a learner's new node is, as data: its type, value, missing parents, and whether
+    its _backward is the learner's own (not one of the library's operations)."""
+    if not isinstance(out, Value):
+        return {"value": False, "describe": describe(out)}
+    backward = getattr(out, "_backward", None)
+    code = getattr(backward, "__code__", None)
+    return {
+        "value": True,
+        "data": out.data,
+        "missing": [p.label for p in parents if p not in out.parents],
+        "own_backward": code is None or not _in_library(code.co_filename),
+    }
+
+
+def _node_problems(report: Data, call: str, expected: float) -> list[str]:
+    """What is wrong with a learner's node, from its report ([] when it is usable)."""
+    if not report["value"]:
+        raise BadAnswer(f"{call} should return a Value, got {report['describe']}")
+    problems = compare_number(expected, report["data"], f"{call}.data")
+    if report["missing"]:
+        problems.append(
+            f"{call}.parents does not hold {' and '.join(report['missing'])}: backward() "
+            "cannot reach it"
+        )
+    if not report["own_backward"]:
+        problems.append(
+            f"{call} returns a node made by the library's own operation (its _backward is the "
+            "library's): build the node yourself, as the item's cell does, and write its "
+            "_backward"
+        )
+    return problems
 
 
 def _slope(f: Callable[[float], float], x: float = X0) -> float:
@@ -44,31 +86,46 @@ def _slope(f: Callable[[float], float], x: float = X0) -> float:
     return (f(x + H) - f(x - H)) / (2 * H)
 
 
+def probe_sin(sin: Callable[[Value], Value]) -> Callable[[float, float], Data]:
+    """sin(x) as data: the node it makes for x0, and x.grad after f = 3 sin x + y sin x."""
+
+    def run(x0: float, y0: float) -> Data:
+        x = Value(x0, label="x")
+        report = _node_report(sin(x), (x,))
+        if not report["value"] or report["missing"]:
+            return report
+        x, y = Value(x0, label="x"), Value(y0, label="y")
+        f = 3 * sin(x) + sin(x) * y
+        f.backward()
+        return {**report, "x_grad": x.grad}
+
+    return run
+
+
 @item(
     "value_sin_backward",
     2,
     NOTEBOOK,
     checked_by="x.grad agrees with central differences of f(x, y) = 3 sin x + y sin x",
+    forbid=NUMERIC,
+    adapter=probe_sin,
 )
-def check_value_sin_backward(sin: Callable[[Value], Value]) -> Problems:
-    x = Value(X0, label="x")
-    out = call_safely(sin, x, name="sin")
-    if not isinstance(out, Value):
-        raise BadAnswer(f"sin(x) should return a Value, got {describe(out)}")
-    problems = compare_number(math.sin(X0), out.data, f"sin(Value({X0})).data")
-    if x not in out.parents:
-        problems.append("sin(x).parents does not hold x: backward() cannot reach x from out")
+def check_value_sin_backward(sin: Callable[[float, float], Data]) -> Problems:
+    report = call_safely(sin, X0, Y0, name="sin")
+    if not isinstance(report, dict):
+        raise BadAnswer(f"sin should be a function of a Value, got {describe(sin)}")
+    problems = _node_problems(report, f"sin(Value({X0}))", math.sin(X0))
     if problems:
         return problems
-
-    x, y = Value(X0, label="x"), Value(Y0, label="y")
-    f = call_safely(lambda: 3 * sin(x) + sin(x) * y, name="sin")
-    call_safely(f.backward, name="your _backward")
+    x_grad = report["x_grad"]
+    problems = not_a_number(x_grad, "x.grad")
+    if problems:
+        return problems
     expected = _slope(lambda v: 3 * math.sin(v) + Y0 * math.sin(v))
-    problems = compare_number(expected, x.grad, "x.grad for f = 3 sin(x) + y sin(x)")
+    problems = compare_number(expected, x_grad, "x.grad for f = 3 sin(x) + y sin(x)")
     if not problems:
         return []
-    if x.grad == 0:
+    if x_grad == 0:
         return [*problems, "x.grad stayed 0: your _backward never adds anything to x.grad"]
     local = _slope(math.sin)
     mistakes = [
@@ -90,7 +147,13 @@ def check_value_sin_backward(sin: Callable[[Value], Value]) -> Problems:
             (3 + Y0) * math.sin(X0),
         ),
     ]
-    return problems + diagnose_gradient(expected, x.grad, "x.grad", mistakes=mistakes)
+    return problems + diagnose_gradient(
+        expected,
+        x_grad,
+        "x.grad",
+        mistakes=mistakes,
+        causes={"sign": "d/dx sin x = +cos x, and each contribution is added (+=)"},
+    )
 
 
 # --- value_div_backward -------------------------------------------------------------------------
@@ -113,6 +176,8 @@ def _divide_with(slip: str) -> Divide:
                 db = -db
             if slip == "no a":
                 db = -up / b.data**2
+            if slip == "swapped":
+                da, db = db, da
             if slip == "=":
                 a.grad, b.grad = da, db
             else:
@@ -135,33 +200,39 @@ def _div_function(x: float, y: float) -> float:
     return math.tanh(x / y) + y / x
 
 
+def probe_divide(divide: Divide) -> Callable[[], Data]:
+    """divide(a, b) as data: the node it makes, and (x.grad, y.grad) of F = tanh(x/y) + y/x."""
+
+    def run() -> Data:
+        a, b = Value(DIV_X, label="a"), Value(DIV_Y, label="b")
+        report = _node_report(divide(a, b), (a, b))
+        if not report["value"] or report["missing"] or not report["own_backward"]:
+            return report
+        f, x, y = _div_graph(divide)
+        f.backward()
+        return {**report, "grads": [x.grad, y.grad]}
+
+    return run
+
+
 @item(
     "value_div_backward",
     2,
     NOTEBOOK,
     checked_by="x.grad and y.grad agree with central differences of F(x, y) = tanh(x/y) + y/x",
+    forbid=NUMERIC,
+    adapter=probe_divide,
 )
-def check_value_div_backward(divide: Divide) -> Problems:
-    a, b = Value(DIV_X, label="a"), Value(DIV_Y, label="b")
-    out = call_safely(divide, a, b, name="divide")
-    if not isinstance(out, Value):
-        raise BadAnswer(f"divide(a, b) should return a Value, got {describe(out)}")
-    problems = compare_number(
-        DIV_X / DIV_Y, out.data, f"divide(a, b).data for a = {DIV_X}, b = {DIV_Y}"
-    )
-    missing = [v.label for v in (a, b) if v not in out.parents]
-    if missing:
-        problems.append(
-            f"divide(a, b).parents does not hold {' and '.join(missing)}: backward() cannot "
-            "reach it"
-        )
+def check_value_div_backward(divide: Callable[[], Data]) -> Problems:
+    report = call_safely(divide, name="divide")
+    if not isinstance(report, dict):
+        raise BadAnswer(f"divide should be a function of two Values, got {describe(divide)}")
+    problems = _node_problems(report, f"divide(a, b) for a = {DIV_X}, b = {DIV_Y}", DIV_X / DIV_Y)
     if problems:
         return problems
-
-    f, x, y = call_safely(_div_graph, divide, name="divide")
-    call_safely(f.backward, name="your _backward")
-    for v in (x, y):
-        problems += not_a_number(v.grad, f"{v.label}.grad")
+    grads = report["grads"]
+    for label, grad in zip("xy", grads, strict=True):
+        problems += not_a_number(grad, f"{label}.grad")
     if problems:
         return problems
     expected = np.array(
@@ -170,7 +241,7 @@ def check_value_div_backward(divide: Divide) -> Problems:
             _slope(lambda v: _div_function(DIV_X, v), DIV_Y),
         ]
     )
-    got = np.array([x.grad, y.grad], dtype=np.float64)
+    got = np.array(grads, dtype=np.float64)
     problems = compare_array(expected, got, "(x.grad, y.grad)", layout="(∂F/∂x, ∂F/∂y)")
     if not problems:
         return []
@@ -195,6 +266,11 @@ def check_value_div_backward(divide: Divide) -> Problems:
         Mistake(
             "{name} uses −1/b² for ∂(a/b)/∂b: differentiate a · b⁻¹, which gives −a/b²",
             variant("no a"),
+        ),
+        Mistake(
+            "{name} swaps the two shares: a gets −a/b² · out.grad and b gets out.grad / b; "
+            "∂(a/b)/∂a = 1/b belongs to a",
+            variant("swapped"),
         ),
     ]
     return problems + diagnose_gradient(expected, got, "(x.grad, y.grad)", mistakes=mistakes)[:1]
@@ -237,6 +313,33 @@ def _ladder_graph(rungs: int = 8) -> Value:
     return a
 
 
+GRAPHS: dict[str, Callable[[], Value]] = {
+    "f = (x·y + exp(x))·tanh(y)": _lesson_graph,
+    "g = x·x + x·y": _reuse_graph,
+    "the ladder a ← a·c + tanh(a) (8 rungs)": _ladder_graph,
+}
+
+
+def probe_topological_sort(
+    topological_sort: Callable[[Value], list[Value]],
+) -> Callable[[str], Data]:
+    """topological_sort as data: for a graph of the checker's (by name), the labels of the
+    nodes it returns, in order ("?" for a Value not of the graph)."""
+
+    def run(graph: str) -> Data:
+        order = topological_sort(GRAPHS[graph]())
+        if order is None:
+            return {"kind": "none"}
+        if not isinstance(order, (list, tuple)):
+            return {"kind": "not a list", "describe": describe(order)}
+        strays = [o for o in order if not isinstance(o, Value)]
+        if strays:
+            return {"kind": "not Values", "describe": describe(strays[0])}
+        return {"kind": "list", "labels": [o.label or "?" for o in order]}
+
+    return run
+
+
 def _labels(nodes: list[Value]) -> str:
     return ", ".join(n.label or "?" for n in nodes[:4]) + (" …" if len(nodes) > 4 else "")
 
@@ -250,16 +353,22 @@ def _is_topological(order: list[Value]) -> bool:
     return True
 
 
-def _order_problems(order: object, root: Value, graph: str, name: str) -> list[str]:
-    """What is wrong with `order` as a topological order of root's graph ([] when right)."""
-    if order is None:
+def _order_problems(report: object, root: Value, graph: str, name: str) -> list[str]:
+    """What is wrong with a returned order (as labels) for root's graph ([] when right)."""
+    if not isinstance(report, dict) or report.get("kind") == "none":
         return [f"{name}(root) returned None: did you forget to `return` the list?"]
-    if not isinstance(order, (list, tuple)):
-        return [f"{name}(root) should return a list of Values, got {describe(order)}"]
-    strays = [o for o in order if not isinstance(o, Value)]
-    if strays:
-        return [f"{name}(root) holds {describe(strays[0])}: list the Value nodes themselves"]
-    nodes = list(order)
+    if report["kind"] == "not a list":
+        return [f"{name}(root) should return a list of Values, got {report['describe']}"]
+    if report["kind"] == "not Values":
+        return [f"{name}(root) holds {report['describe']}: list the Value nodes themselves"]
+    by_label = {n.label: n for n in topological_order(root)}
+    strangers = [label for label in report["labels"] if label not in by_label]
+    if strangers:
+        return [
+            f"for {graph}, {name}(root) holds Values that are not nodes of the graph: return "
+            "the nodes themselves, not new Values"
+        ]
+    nodes = [by_label[label] for label in report["labels"]]
     where = f"for {graph}, {name}(root)"
     counts: dict[Value, int] = {}
     for node in nodes:
@@ -268,11 +377,11 @@ def _order_problems(order: object, root: Value, graph: str, name: str) -> list[s
     if twice:
         return [
             f"{where} lists {_labels(twice)} more than once ({len(nodes)} entries for "
-            f"{len(topological_order(root))} nodes)",
+            f"{len(by_label)} nodes)",
             f"{LIKELY}a node reached along several paths is visited once per path: keep a "
             "set of visited nodes and skip a node already in it",
         ]
-    missing = [n for n in topological_order(root) if n not in counts]
+    missing = [n for n in by_label.values() if n not in counts]
     if missing:
         leaves = all(not n.parents for n in missing)
         hint = (
@@ -305,17 +414,14 @@ def _order_problems(order: object, root: Value, graph: str, name: str) -> list[s
     NOTEBOOK,
     checked_by="every node once, each after all its parents, on three graphs (one with 256 "
     "paths from x to the root)",
+    forbid=("bpcourse.autodiff.topological_order", "bpcourse.autodiff.backward", ".backward"),
+    adapter=probe_topological_sort,
 )
-def check_value_topological_sort(topological_sort: Callable[[Value], list[Value]]) -> Problems:
+def check_value_topological_sort(topological_sort: Callable[[str], Data]) -> Problems:
     name = getattr(topological_sort, "__name__", "topological_sort")
-    graphs = {
-        "f = (x·y + exp(x))·tanh(y)": _lesson_graph(),
-        "g = x·x + x·y": _reuse_graph(),
-        "the ladder a ← a·c + tanh(a) (8 rungs)": _ladder_graph(),
-    }
-    for graph, root in graphs.items():
-        order = call_safely(topological_sort, root, name=name)
-        problems = _order_problems(order, root, graph, name)
+    for graph, build in GRAPHS.items():
+        report = call_safely(topological_sort, graph, name=name)
+        problems = _order_problems(report, build(), graph, name)
         if problems:
             return problems
     return []
@@ -364,22 +470,37 @@ def _bp_variant(slip: str) -> np.ndarray:
     return np.array([n.grad for n in order])
 
 
+def probe_backward_pass(backward_pass: Callable[[Value], None]) -> Callable[[], Data]:
+    """backward_pass as data: every node's grad (by label) after the learner's pass on the
+    checker's graph, whose grads start at a leftover 5.0."""
+
+    def run() -> Data:
+        root, order = _bp_graph()
+        for node in order:
+            node.grad = LEFTOVER
+        backward_pass(root)
+        return {"grads": {n.label: n.grad for n in order}}
+
+    return run
+
+
 @item(
     "value_backward_pass",
     3,
     NOTEBOOK,
     checked_by="every node's grad agrees with the engine's reference pass, and x.grad, y.grad "
     "with central differences, starting from leftover grads",
+    forbid=("bpcourse.autodiff.backward", ".backward", *NUMERIC),
+    adapter=probe_backward_pass,
 )
-def check_value_backward_pass(backward_pass: Callable[[Value], None]) -> Problems:
-    root, order = _bp_graph()
-    for node in order:
-        node.grad = LEFTOVER
-    call_safely(backward_pass, root, name="backward_pass")
-    problems = [p for n in order for p in not_a_number(n.grad, f"{n.label}.grad")]
+def check_value_backward_pass(backward_pass: Callable[[], Data]) -> Problems:
+    report = call_safely(backward_pass, name="backward_pass")
+    _, order = _bp_graph()
+    grads = report["grads"] if isinstance(report, dict) else {}
+    problems = [p for n in order for p in not_a_number(grads.get(n.label), f"{n.label}.grad")]
     if problems:
         return problems[:3]
-    got = np.array([n.grad for n in order], dtype=np.float64)
+    got = np.array([grads[n.label] for n in order], dtype=np.float64)
     expected = _bp_variant("")
     leaves = [i for i, n in enumerate(order) if not n.parents]
     numeric = {"x": _slope(lambda v: _bp_function(v, BP_Y), BP_X)}
@@ -443,7 +564,7 @@ def _parameters(model: ScalarMLP) -> np.ndarray:
 
 
 def _loss_gradient(model: ScalarMLP, inputs: list[list[float]], targets: list[float]) -> np.ndarray:
-    """∂L/∂θ by central differences (bpcourse.gradcheck), the parameters restored after."""
+    """∂ℒ/∂θ by central differences (bpcourse.gradcheck), the parameters restored after."""
     params = model.parameters()
     theta = _parameters(model)
     saved = theta.copy()
@@ -467,7 +588,7 @@ def _step_mistakes(grad: np.ndarray, earlier: np.ndarray | None) -> list[Mistake
             STEP_LR * grad,
         ),
         Mistake(
-            "{name} is −∂L/∂θ: multiply the gradient by the learning rate",
+            "{name} is −∂ℒ/∂θ: multiply the gradient by the learning rate",
             -grad,
         ),
         Mistake(
@@ -488,21 +609,49 @@ def _step_mistakes(grad: np.ndarray, earlier: np.ndarray | None) -> list[Mistake
     return mistakes
 
 
+def probe_training_step(training_step: TrainingStep) -> Callable[[int, float], Data]:
+    """training_step as data: the parameters before and after each of `steps` steps on the
+    checker's XOR model, and what each call returned (a number, or a description)."""
+
+    def run(steps: int, learning_rate: float) -> Data:
+        model, inputs, targets = _training_data()
+        before, after = [], []
+        returned: list[float | str] = []
+        for _ in range(steps):
+            before.append(_parameters(model).tolist())
+            value = training_step(model, inputs, targets, learning_rate)
+            after.append(_parameters(model).tolist())
+            if isinstance(value, Value):
+                returned.append("a Value")
+            elif isinstance(value, (int, float, np.floating)) and not isinstance(value, bool):
+                returned.append(float(value))
+            else:
+                returned.append(describe(value))
+        return {"before": before, "after": after, "returned": returned}
+
+    return run
+
+
 @item(
     "value_training_step",
     3,
     NOTEBOOK,
-    checked_by="two steps on XOR: each update is −η ∂L/∂θ, with ∂L/∂θ from central differences",
+    checked_by="two steps on XOR: each update is −η ∂ℒ/∂θ, with ∂ℒ/∂θ from central differences",
+    forbid=("bpcourse.training", "bpcourse.optim", *NUMERIC),
+    adapter=probe_training_step,
 )
-def check_value_training_step(training_step: TrainingStep) -> Problems:
+def check_value_training_step(training_step: Callable[[int, float], Data]) -> Problems:
+    report = call_safely(training_step, 2, STEP_LR, name="training_step")
     model, inputs, targets = _training_data()
     earlier = None
     for step in (1, 2):
+        for p, value in zip(model.parameters(), report["before"][step - 1], strict=True):
+            p.data = float(value)
         before = _parameters(model)
         grad = _loss_gradient(model, inputs, targets)
         loss = _mse(model, inputs, targets)
-        returned = call_safely(training_step, model, inputs, targets, STEP_LR, name="training_step")
-        update = _parameters(model) - before
+        returned = report["returned"][step - 1]
+        update = np.array(report["after"][step - 1], dtype=np.float64) - before
         name = f"step {step}'s update θ_new − θ_old"
         problems = compare_array(-STEP_LR * grad, update, name, layout="(n_parameters,)")
         if problems:
@@ -510,8 +659,10 @@ def check_value_training_step(training_step: TrainingStep) -> Problems:
                 -STEP_LR * grad, update, name, mistakes=_step_mistakes(grad, earlier)
             )
             return problems + found[:1]
-        if isinstance(returned, Value):
+        if returned == "a Value":
             return ["training_step returned a Value: return the number, loss.data"]
+        if isinstance(returned, str):
+            return [f"training_step returned {returned}: return the loss, a number (loss.data)"]
         problems = compare_number(loss, returned, f"the loss training_step returned (step {step})")
         if problems:
             return [*problems, "return the loss computed before the update, loss.data"]
@@ -519,29 +670,31 @@ def check_value_training_step(training_step: TrainingStep) -> Problems:
     return []
 
 
-# --- reverse_mode_passes ------------------------------------------------------------------------
+# --- conceptual questions -----------------------------------------------------------------------
 
-REVERSE_MODE_PASSES = "e3997a9ca605c83917176ab0154d23afd6a4c79062d665a6f62061a0a938fe68"
-
-
-@item(
+question(
     "reverse_mode_passes",
     1,
     NOTEBOOK,
-    checked_by="matches the stored (hashed) answer",
+    "e3997a9ca605c83917176ab0154d23afd6a4c79062d665a6f62061a0a938fe68",
+    kind="integer",
+    revisit="what one reverse pass computes: the derivatives of one output with respect to "
+    "every input (lesson 02, section 5)",
 )
-def check_reverse_mode_passes(answer: Callable[[], float]) -> Problems:
-    """How many backward passes give dL/dw for all of a million weights w?"""
-    value = call_safely(answer, name="your answer")
-    problems = check_answer("reverse_mode_passes", value, REVERSE_MODE_PASSES, "your answer")
-    if problems and not not_a_number(value, "your answer"):
-        known = {
-            1_000_000: "one pass per weight is what forward mode needs (it differentiates "
-            "with respect to one input per pass); reverse mode differentiates one output per pass",
-            2_000_000: "two loss evaluations per weight is what central differences need, "
-            "not reverse mode",
-        }
-        slip = known.get(round(float(np.asarray(value).item())))
-        if slip:
-            problems.append(LIKELY + slip)
-    return problems
+question(
+    "q_value_used_twice",
+    1,
+    NOTEBOOK,
+    "1482f2a6b0b5464ba6b52ce43fd0c0a452c52f3a2fa597797e5c014695c6f2dc",
+    kind="letter",
+    revisit="the sum over paths: what the backward pass must do with each contribution",
+)
+question(
+    "q_forward_mode_passes",
+    1,
+    NOTEBOOK,
+    "73f48a6ee4847443283b120c10d9b126ba3d92dddf596f4c739e489c35f3eb20",
+    kind="integer",
+    revisit="what one forward-mode pass computes: the derivatives of every output with respect "
+    "to one input",
+)

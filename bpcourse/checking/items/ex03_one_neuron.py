@@ -1,13 +1,14 @@
 r"""Graded items of exercises/03_one_neuron.ipynb: one sigmoid neuron, its gradient, its training.
 
-The neuron of lesson 03 in the course's shapes: X (N, n_in), W (1, n_in), b (1,), T (N, 1),
-A = σ(X Wᵀ + b), and the mean half squared error L = (1/N) Σₙ ½ (aₙ − tₙ)². No answer is
-stored: the gradients are checked against central finite differences, the sigmoid against
-the library's, and the training loop against the library's own network and optimiser.
+The neuron of lesson 03 in the course's shapes: X (N, n_in), W (1, n_in), b (1,), targets
+Y (N, 1), predictions Ŷ = σ(X Wᵀ + b), and the mean half squared error
+ℒ = (1/N) Σₙ ½ (ŷₙ − yₙ)². No answer is stored (but the conceptual questions' salted digests):
+the gradients are checked against central finite differences, the sigmoid against the
+library's, and the training loop against the library's own network and optimiser.
 
-- `sigmoid_and_derivative(z) -> (a, da_dz)`: σ(z) and σ'(z) = a(1 − a), element-wise.
-- `neuron_gradient(X, T, W, b) -> (dW, db)`: ∂L/∂W = δᵀX, ∂L/∂b = Σₙ δₙ with
-  δ = (A − T)/N ⊙ A(1 − A).
+- `sigmoid_and_derivative(z) -> (a, da_dz)`: σ(z) and σ'(z), element-wise, without overflow
+  for any float64 z.
+- `neuron_gradient(X, Y, W, b) -> (dW, db)`: ∂ℒ/∂W and ∂ℒ/∂b.
 - `neuron_step(X, T, W, b, lr) -> (W_new, b_new)`: one step of gradient descent.
 - `train_neuron(X, T, W, b, lr, steps) -> (W, b, losses)`: full-batch gradient descent on a
   linearly separable set; the trained neuron must classify at least 95% of it correctly.
@@ -20,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bpcourse.activations import sigmoid
+from bpcourse.checking.answers import question
 from bpcourse.checking.diagnose import (
     Mistake,
     compare_gradient,
@@ -27,7 +29,7 @@ from bpcourse.checking.diagnose import (
     missing_derivative,
 )
 from bpcourse.checking.registry import Problems, item
-from bpcourse.checking.safe import call_safely, expect_tuple
+from bpcourse.checking.safe import LearnerError, call_safely, expect_tuple
 from bpcourse.gradcheck import numerical_gradient
 from bpcourse.layers import Dense
 from bpcourse.network import MLP
@@ -35,13 +37,30 @@ from bpcourse.optim import GradientDescent
 
 NOTEBOOK = "03_one_neuron"
 N, N_IN = 6, 3
-SIGMA_PRIME = "σ'(z) = a(1 − a)"
+SIGMA_PRIME = "σ'(z) = ŷ(1 − ŷ)"
+LIBRARY = (
+    "bpcourse.activations",
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "bpcourse.widgets",
+    "scipy.special",
+)
+CAUSES = {
+    "sign": "the loss's derivative is ∂ℒₙ/∂ŷₙ = ŷₙ − yₙ, prediction minus target",
+    "double": "½(ŷ − y)² differentiates to (ŷ − y): the ½ is there to cancel the 2",
+    "transpose": "the weight gradient has W's shape (1, n_in): δᵀ X, not Xᵀ δ",
+}
 REQUIRED_ACCURACY = 0.95
 TRAIN_LR, TRAIN_STEPS = 2.0, 100
 
 
 def _neuron_problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """X (N, n_in), T (N, 1) in (0, 1), W (1, n_in), b (1,): a neuron away from saturation."""
+    """X (N, n_in), Y (N, 1) in (0, 1), W (1, n_in), b (1,): a neuron away from saturation."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(N, N_IN))
     T = rng.uniform(size=(N, 1))
@@ -62,12 +81,13 @@ def _gradient(
     *,
     derivative: str = "a(1-a)",
     mean: bool = True,
+    sign: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(dW, db) as a learner might compute them; the options switch on known mistakes."""
     Z = X @ W.T + b
     A = sigmoid(Z)
     slope = {"a(1-a)": A * (1 - A), "z(1-z)": Z * (1 - Z), "none": np.ones_like(A)}[derivative]
-    D = (A - T) * slope / (len(X) if mean else 1)
+    D = sign * (A - T) * slope / (len(X) if mean else 1)
     return D.T @ X, D.sum(axis=0)
 
 
@@ -84,14 +104,29 @@ def _as_array(value: object) -> object:
     return array.reshape(len(value)) if array.size == len(value) else value
 
 
-# --- 1. the sigmoid and its derivative ----------------------------------------------------------
+# --- 1. a sigmoid that never overflows ----------------------------------------------------------
+
+EXTREMES = np.array([-800.0, -40.0, -1.5, 0.0, 2.5, 40.0, 800.0])
+
+
+def _overflow_safe(fn: Callable[[np.ndarray], object]) -> Callable[[np.ndarray], object]:
+    """fn, run with NumPy's overflow and invalid-value warnings turned into errors."""
+
+    def strict(z: np.ndarray) -> object:
+        with np.errstate(over="raise", invalid="raise"):
+            return fn(z)
+
+    strict.__name__ = getattr(fn, "__name__", "sigmoid_and_derivative")
+    return strict
 
 
 @item(
     "sigmoid_and_derivative",
-    2,
+    3,
     NOTEBOOK,
-    checked_by="a agrees with the library's sigmoid, da_dz with central finite differences of it",
+    checked_by="a agrees with the library's sigmoid and da_dz with central finite differences "
+    "of it, and nothing overflows, even at z = ±800",
+    forbid=LIBRARY,
 )
 def check_sigmoid_and_derivative(
     sigmoid_and_derivative: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
@@ -106,7 +141,7 @@ def check_sigmoid_and_derivative(
         "{name} is σ(−z) = 1/(1 + e^z): the exponent is −z, σ(z) = 1/(1 + e^(−z))",
         sigmoid(-z),
     )
-    return {
+    parts = {
         "a": compare_gradient(right, a, "a", layout="the shape of z", mistakes=[flipped]),
         "da_dz": compare_gradient(
             slope,
@@ -115,19 +150,44 @@ def check_sigmoid_and_derivative(
             layout="the shape of z",
             mistakes=[
                 Mistake(
-                    "{name} is z(1 − z): the formula a(1 − a) takes the output a = σ(z), "
+                    "{name} is z(1 − z): the formula σ(z)(1 − σ(z)) takes the output a = σ(z), "
                     "not the input z",
                     z * (1 - z),
                 ),
-                Mistake("{name} is σ(z) itself, not its derivative σ(z)(1 − σ(z))", right),
+                Mistake("{name} is σ(z) itself, not its derivative", right),
                 Mistake(
-                    "{name} is 1 − σ(z) = e^(−z)/(1 + e^(−z)): the derivative is "
-                    "σ(z)(1 − σ(z)), the factor σ(z) is missing",
+                    "{name} is 1 − σ(z): the derivative is σ(z)(1 − σ(z)), the factor σ(z) is "
+                    "missing",
                     1 - right,
                 ),
             ],
         ),
     }
+    parts["no overflow"] = _extreme_problems(sigmoid_and_derivative)
+    return parts
+
+
+def _extreme_problems(answer: Callable[[np.ndarray], object]) -> list[str]:
+    """[] when the answer is right and warning-free at z = ±40 and ±800, else what is wrong."""
+    shown = ", ".join(f"{v:g}" for v in EXTREMES)
+    try:
+        result = call_safely(_overflow_safe(answer), EXTREMES.copy())
+    except LearnerError as error:
+        text = error.messages[0]
+        if "FloatingPointError" in text:
+            return [
+                f"for z = [{shown}] it overflows ({text.split('FloatingPointError: ')[-1]}): "
+                "e^(−z) for z = −800 is e^800, beyond the largest float64 (about 1.8e308); "
+                "compute e^(−|z|), which is at most 1, and choose the formula by the sign of z"
+            ]
+        raise
+    a, da_dz = expect_tuple(result, 2, "(a, da_dz)", "sigmoid_and_derivative")
+    right = sigmoid(EXTREMES)
+    problems = compare_gradient(right, a, "a at large |z|", layout="the shape of z")
+    problems += compare_gradient(
+        right * (1 - right), da_dz, "da_dz at large |z|", layout="the shape of z"
+    )
+    return problems
 
 
 # --- 2. the neuron's gradient -------------------------------------------------------------------
@@ -135,9 +195,10 @@ def check_sigmoid_and_derivative(
 
 @item(
     "neuron_gradient",
-    3,
+    5,
     NOTEBOOK,
     checked_by="dW and db agree with central finite differences of the mean half squared error",
+    forbid=LIBRARY,
 )
 def check_neuron_gradient(
     neuron_gradient: Callable[..., tuple[np.ndarray, np.ndarray]],
@@ -147,6 +208,9 @@ def check_neuron_gradient(
     dW, db = expect_tuple(answer, 2, "(dW, db)", "neuron_gradient")
     no_slope = _gradient(X, T, W, b, derivative="none")
     from_z = _gradient(X, T, W, b, derivative="z(1-z)")
+    no_slope_summed = _gradient(X, T, W, b, derivative="none", mean=False)
+    summed_flipped = _gradient(X, T, W, b, mean=False, sign=-1.0)
+    no_slope_flipped = _gradient(X, T, W, b, derivative="none", sign=-1.0)
     A = sigmoid(X @ W.T + b)
     last = (A[-1] - T[-1]) * A[-1] * (1 - A[-1]) / N  # the last example's δ
     last_example = "the last example of the batch"
@@ -160,11 +224,25 @@ def check_neuron_gradient(
         mistakes = [
             missing_derivative(no_slope[i], SIGMA_PRIME),
             Mistake(
-                "{name} uses z(1 − z) for σ'(z): the formula a(1 − a) takes the neuron's "
-                "output a = σ(z), not its input z",
+                "{name} uses z(1 − z) for σ'(z): the formula ŷ(1 − ŷ) takes the neuron's "
+                "output ŷ = σ(z), not its input z",
                 from_z[i],
             ),
             last_contribution_only(last_term, last_example),
+            Mistake(
+                f"{{name}} leaves out {SIGMA_PRIME} and sums over the batch instead of taking "
+                "the mean (two slips, so no single factor relates it to the right answer)",
+                no_slope_summed[i],
+            ),
+            Mistake(
+                "{name} sums over the batch instead of taking the mean, and has the opposite "
+                "sign: " + CAUSES["sign"],
+                summed_flipped[i],
+            ),
+            Mistake(
+                f"{{name}} leaves out {SIGMA_PRIME} and has the opposite sign: " + CAUSES["sign"],
+                no_slope_flipped[i],
+            ),
         ]
         parts[name] = compare_gradient(
             numerical_gradient(lambda: _loss(X, T, W, b), value),
@@ -173,6 +251,7 @@ def check_neuron_gradient(
             layout=layout,
             batch_size=N,
             mistakes=mistakes,
+            causes=CAUSES,
             shape_hints={(N,): f"{name} sums over the batch, axis=0 (you summed over axis=1)"}
             if name == "db"
             else None,
@@ -187,7 +266,8 @@ def check_neuron_gradient(
     "neuron_step",
     2,
     NOTEBOOK,
-    checked_by="W_new and b_new equal W − η ∂L/∂W and b − η ∂L/∂b, by central finite differences",
+    checked_by="W_new and b_new equal W − η ∂ℒ/∂W and b − η ∂ℒ/∂b, by central finite differences",
+    forbid=LIBRARY,
 )
 def check_neuron_step(neuron_step: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Problems:
     X, T, W, b = _neuron_problem(12)
@@ -201,16 +281,17 @@ def check_neuron_step(neuron_step: Callable[..., tuple[np.ndarray, np.ndarray]])
         grad = numerical_gradient(lambda: _loss(X, T, W, b), value)
         mistakes = [
             Mistake(
-                "{name} = θ + η ∂L/∂θ climbs the loss: gradient descent subtracts, θ ← θ − η ∂L/∂θ",
+                "{name} = θ + η ∂ℒ/∂θ climbs the loss (a sign error in the update, or in the "
+                "gradient): gradient descent subtracts, θ ← θ − η ∂ℒ/∂θ",
                 value + lr * grad,
             ),
             Mistake(
-                "{name} = θ − ∂L/∂θ: the learning rate η is missing, θ ← θ − η ∂L/∂θ",
+                "{name} = θ − ∂ℒ/∂θ: the learning rate η is missing, θ ← θ − η ∂ℒ/∂θ",
                 value - grad,
             ),
             Mistake(
-                "{name} is only the step −η ∂L/∂θ: add it to the old parameter, "
-                "θ_new = θ − η ∂L/∂θ",
+                "{name} is only the step −η ∂ℒ/∂θ: add it to the old parameter, "
+                "θ_new = θ − η ∂ℒ/∂θ",
                 -lr * grad,
             ),
             Mistake(
@@ -284,7 +365,8 @@ def _slipped_training(
 
 
 TRAINING_SLIPS = {
-    "uphill": "is what gradient ascent gives: descent subtracts the gradient, θ ← θ − η ∂L/∂θ",
+    "uphill": "is what gradient ascent gives, a sign error: descent subtracts the gradient, "
+    "θ ← θ − η ∂ℒ/∂θ (check the update in neuron_step, and the sign of neuron_gradient)",
     "no slope": f"is what a gradient without {SIGMA_PRIME} gives (check neuron_gradient)",
     "once": "is what the gradient of the starting point, used at every step, gives: compute "
     "the gradient again inside the loop, at the current W and b",
@@ -295,8 +377,9 @@ TRAINING_SLIPS = {
 
 @item(
     "train_neuron",
-    3,
+    4,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by=f"the losses and the final W, b equal the library's gradient descent, and the "
     f"neuron classifies at least {REQUIRED_ACCURACY:.0%} of the checker's separable set correctly",
 )
@@ -319,7 +402,7 @@ def check_train_neuron(train_neuron: Callable[..., tuple[object, ...]]) -> Probl
     weights += compare_gradient(b_ref, b, "b", layout="(1,)", mistakes=mistakes(1))
     summed = Mistake(
         f"{{name}} are N = {len(X)} times too large: the loss is the mean over the batch, "
-        "(1/N) Σₙ ½(aₙ − tₙ)², not the sum",
+        "(1/N) Σₙ ½(ŷₙ − yₙ)², not the sum",
         len(X) * losses_ref,
     )
     losses_problems = compare_gradient(
@@ -349,3 +432,31 @@ def _accuracy_problems(X: np.ndarray, T: np.ndarray, W: object, b: object) -> li
         f"the trained neuron classifies {accuracy:.0%} of the {len(X)} points correctly; "
         f"at least {REQUIRED_ACCURACY:.0%} are needed (a line separates the two classes)"
     ]
+
+
+# --- conceptual questions -----------------------------------------------------------------------
+
+question(
+    "q_dZ_shape",
+    1,
+    NOTEBOOK,
+    "a8a7893134d9a14e5278eccf545e6bf2a0f50f60edd846cb29cbd7ea5a7ef7e8",
+    kind="shape",
+    revisit="the shape rule: a gradient has the shape of the quantity it differentiates by",
+)
+question(
+    "q_equal_weights",
+    1,
+    NOTEBOOK,
+    "27a9ae36123c81416b23c0ba9360fdf43a0155d8a5328427d5854a66b08495ea",
+    kind="letter",
+    revisit="what the gradient of two units with identical weights and inputs is",
+)
+question(
+    "q_saturation",
+    1,
+    NOTEBOOK,
+    "1c6d84c56d99c8f87322a8bb5bd8ec435de25dd13b8587b5db05bcdfbac785b1",
+    kind="number",
+    revisit="σ'(z) = σ(z)(1 − σ(z)) at z = 4 and at z = 0",
+)

@@ -82,8 +82,11 @@ class Summary:
         }
 
 
-class Grader:
-    """Keeps the latest result of every item checked in this kernel session."""
+class Scoreboard:
+    """Keeps the latest result of every item checked in this kernel session.
+
+    (Not the instructor's grader, which is the `bpcourse.grading` package.)
+    """
 
     def __init__(self) -> None:
         self.results: dict[str, Result] = {}
@@ -119,14 +122,14 @@ class Grader:
         return Summary(title, rows)
 
 
-GRADER = Grader()
+SCOREBOARD = Scoreboard()
 
 
 def summary(notebook: str | None = None) -> Summary:
     """This session's points and what is left, for `notebook` (e.g. "04_backprop...")."""
-    return GRADER.summary(notebook)
+    return SCOREBOARD.summary(notebook)
 
 
 def reset() -> None:
     """Forget this session's results."""
-    GRADER.reset()
+    SCOREBOARD.reset()
