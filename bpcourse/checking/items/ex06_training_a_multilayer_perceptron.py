@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bpcourse.checking.answers import question
 from bpcourse.checking.compare import compare_number, describe, not_a_number
 from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, diagnose, transforms
@@ -39,6 +40,19 @@ from bpcourse.gradcheck import numerical_gradient
 
 NOTEBOOK = "06_training_a_multilayer_perceptron"
 TARGET_ACCURACY = 0.95
+# the library code that would do the asked-for work: using it scores nothing
+LIBRARY = (
+    "bpcourse.activations",
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "bpcourse.init",
+    "scipy.special",
+)
 N, N_IN, H, C = 8, 64, 6, 10
 PROBLEM_SEED = 6
 PARAM_SHAPES = {"W1": (H, N_IN), "b1": (H,), "W2": (C, H), "b2": (C,)}
@@ -228,6 +242,7 @@ def _forward_slips(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) 
     "mlp_forward",
     4,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="Z1, A1, logits and the loss agree with the checker's own forward pass, also for "
     "logits in the thousands",
 )
@@ -528,6 +543,7 @@ def _shape_hints(key: str, n: int) -> dict[tuple[int, ...], str] | None:
     "mlp_backward",
     7,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dlogits, dW2, db2, dA1, dZ1, dW1 and db1 agree with central finite differences "
     "of the loss",
 )
@@ -687,6 +703,7 @@ def _why_not_learned(params: dict[str, np.ndarray], losses: list[float], digits:
     "train_mlp",
     6,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by=f"the parameters it trains reach at least {TARGET_ACCURACY:.0%} accuracy on the "
     "359 validation digits, and a second run with the same seed gives the same parameters",
 )
@@ -711,3 +728,31 @@ def check_train_mlp(train_mlp: Callable[..., Any]) -> Problems:
             "(not np.random.normal or np.random.permutation)"
         )
     return problems
+
+
+# --- conceptual questions (answers stored as salted digests) -------------------------------------
+
+question(
+    "q_dW1_shape",
+    1,
+    NOTEBOOK,
+    "0f7af1fd80dbcdabdf7709755e8a8a80aea7e16e24763d7d0920ecfe79d85d50",
+    kind="shape",
+    revisit="the shape rule: ∂ℒ/∂V has the shape of V, and W(l) is stored (n_out, n_in)",
+)
+question(
+    "q_initial_loss",
+    1,
+    NOTEBOOK,
+    "44bce6c68f55673c0e2e011db4abe685a1333932968b78bec084553ea044cb1c",
+    kind="number",
+    revisit="the softmax of equal logits, and −log of the true class's probability",
+)
+question(
+    "q_backprop_is",
+    1,
+    NOTEBOOK,
+    "567979506b5a7a82c181f847247cd26844cc7b95af3f9ff110f8080ff193ccd6",
+    kind="letter",
+    revisit="which part of your train_mlp computes gradients and which part changes the weights",
+)
