@@ -197,3 +197,54 @@ def test_a_wrong_answer_at_moderate_logits_is_not_blamed_on_overflow():
     result = check("bce_with_logits", lambda Z, T: (bce_with_logits(Z, T)[0], sigmoid(Z) - T))
     assert ex05.TOO in result.messages
     assert not any("overflow" in m for m in result.messages)
+
+
+# --- second edition (issue 11): the learner's own work, and trustworthy diagnoses ------------
+
+
+def _run_with_source(grade_id, answer, source):
+    item = ITEMS[grade_id]
+    return item.run(*item.adapt(answer), source=source)
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "source", "names"),
+    [
+        (
+            "stable_logsumexp",
+            "from bpcourse.activations import logsumexp as lse\n\n"
+            "def stable_logsumexp(Z):\n    return lse(Z, axis=1)\n",
+            "bpcourse.activations.logsumexp",
+        ),
+        (
+            "softmax_cross_entropy_grad",
+            "import bpcourse.losses as L\n\n"
+            "def softmax_cross_entropy_grad(Z, Y):\n"
+            "    return L.softmax_cross_entropy(Z, Y.argmax(axis=1))[1]\n",
+            "bpcourse.losses",
+        ),
+        (
+            "bce_with_logits",
+            "from bpcourse import losses\n\n"
+            "def bce_with_logits(Z, T):\n    return losses.binary_cross_entropy(Z, T)\n",
+            "bpcourse.losses",
+        ),
+    ],
+)
+def test_an_answer_that_delegates_to_the_library_scores_nothing(grade_id, source, names):
+    namespace: dict = {}
+    exec(source, namespace)  # the shortcut works: only the source can tell
+    answer = namespace[grade_id]
+    result = _run_with_source(grade_id, answer, source)
+    assert result.points == 0, str(result)
+    assert names in str(result) and "write it yourself" in str(result)
+
+
+def test_a_bce_gradient_with_the_wrong_sign_says_prediction_minus_target_never_y_minus_t():
+    def flipped(Z, T):
+        loss, dZ = bce_with_logits(Z, T)
+        return loss, -dZ
+
+    result = check("bce_with_logits", flipped)
+    assert "the prediction minus the target" in str(result)
+    assert "(y − t)" not in str(result) and "(t − y)" not in str(result)
