@@ -110,6 +110,90 @@ def check_dense_backward(dense_backward: Callable[..., tuple[np.ndarray, ...]]) 
     }
 
 
+BROADCAST_N, BROADCAST_OUT = 6, 4
+
+
+@item(
+    "broadcast_gradients",
+    2,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="db, dc and ds agree with central finite differences of Z = X Wᵀ + b + c + s",
+)
+def check_broadcast_gradients(
+    broadcast_gradients: Callable[..., tuple[np.ndarray, ...]],
+) -> Problems:
+    """Z = X Wᵀ + b + c + s: b (n_out,) per unit, c a scalar, s (N, 1) per example."""
+    from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
+
+    rng = np.random.default_rng(44)
+    n, m = BROADCAST_N, BROADCAST_OUT
+    dZ = rng.normal(size=(n, m))
+    b, c, s = rng.normal(size=m), np.array(rng.normal()), rng.normal(size=(n, 1))
+    answer = call_safely(broadcast_gradients, dZ, name="broadcast_gradients")
+    db, dc, ds = expect_tuple(answer, 3, "(db, dc, ds)", "broadcast_gradients")
+
+    def loss() -> float:  # ℒ = Σ dZ ⊙ Z has ∂ℒ/∂Z = dZ
+        return float(np.sum(dZ * (b + c + s)))
+
+    generic = transforms(n, transpose=False, sign=False, batch_text="a sum, not a mean")
+    last = "{name} equals the last row's contribution only: `=` where `+=` belongs? Every row adds"
+    if np.ndim(dc) == 1 and np.shape(dc) in ((n,), (m,)):
+        dc_hint = {np.shape(dc): "dc is one number: c is added to every entry of Z, sum them all"}
+    else:
+        dc_hint = None
+    return {
+        "db": compare(
+            numerical_gradient(loss, b),
+            db,
+            "db",
+            [
+                Slip(
+                    "{name} is the mean over the batch: b is added to every row, so sum", dZ.mean(0)
+                ),
+                Slip(last, dZ[-1]),
+            ],
+            generic,
+            layout="(n_out,)",
+            shape_hints={
+                (n,): "db is summed over the wrong axis: b is added to every row (the batch "
+                "axis is broadcast), so sum dZ over axis=0",
+                (n, m): "db keeps the batch axis: sum dZ over the rows (axis=0)",
+            },
+        ),
+        "dc": compare(
+            numerical_gradient(loss, c),
+            np.asarray(dc, dtype=np.float64) if isinstance(dc, (int, float)) else dc,
+            "dc",
+            [
+                Slip(
+                    "{name} is the mean of dZ: c is added to every entry, so sum them all",
+                    dZ.mean(),
+                )
+            ],
+            layout="() (one number)",
+            shape_hints=dc_hint,
+        ),
+        "ds": compare(
+            numerical_gradient(loss, s),
+            ds,
+            "ds",
+            [
+                Slip(
+                    "{name} is the mean over the units: s is added to every column, so sum",
+                    dZ.mean(1, keepdims=True),
+                )
+            ],
+            layout="(N, 1)",
+            shape_hints={
+                (n,): "ds lost its axis of length 1: s has shape (N, 1), use keepdims=True",
+                (m,): "ds is summed over the wrong axis: s is added to every column, sum over "
+                "axis=1 (keepdims=True)",
+            },
+        ),
+    }
+
+
 def _backprop(
     X: np.ndarray,
     T: np.ndarray,
