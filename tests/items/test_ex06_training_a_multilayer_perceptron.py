@@ -125,3 +125,13 @@ def run_with_source(grade_id, answer, source):
 
     item = ITEMS[grade_id]
     return item.run(*item.adapt(answer), source=source)
+
+
+def test_two_independent_slips_are_both_found_and_later_gradients_blame_the_nearest():
+    """Worked as a learner: P[:, y] -= 1 and a ReLU mask taken from dA1."""
+    result = run("mlp_backward", slipped(mlp_backward, ("columns", "mask from dA1")))
+    text = _text(result)
+    assert "dlogits subtracts 1 from whole columns" in text
+    assert "dZ1 (given your dA1) takes the ReLU mask from the wrong quantity" in text
+    assert "dW1 follows correctly from your dZ1: it is wrong only because dZ1 is" in text
+    assert "dA1 follows correctly from your dlogits: it is wrong only because dlogits is" in text

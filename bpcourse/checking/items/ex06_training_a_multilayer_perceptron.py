@@ -571,7 +571,8 @@ def check_mlp_backward(mlp_backward: Callable[..., Any]) -> Problems:
         follows = source and not compare(local, got[key], key)
         if first and follows:
             parts[key] = [
-                f"{key} follows correctly from {source}: it is wrong only because {first} is"
+                f"{key} follows correctly from {source}: it is wrong only because "
+                f"{source.removeprefix('your ')} is"
             ]
             continue
         if not first:
