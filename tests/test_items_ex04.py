@@ -113,7 +113,7 @@ RIGHT: dict[str, Callable[..., Any]] = {
 }
 
 
-def test_the_notebooks_items_are_these_six():
+def test_the_notebooks_items_are_these_six_and_three_questions():
     assert dict(contract.items_of(ex04.NOTEBOOK)) == {
         "dense_backward": 3,
         "broadcast_gradients": 2,
@@ -121,6 +121,9 @@ def test_the_notebooks_items_are_these_six():
         "monash_step": 2,
         "backprop_deltas": 5,
         "debug_backward": 3,
+        "q_dW2_shape": 1,
+        "q_saturated_sigmoid": 1,
+        "q_no_nonlinearity": 1,
     }
 
 
@@ -280,3 +283,19 @@ def test_an_answer_that_calls_the_library_dense_backward_scores_nothing():
     item = ITEMS["dense_backward"]
     result = item.run(*item.adapt(dense_backward), source=source)
     assert result.points == 0 and "write it yourself" in str(result)
+
+
+QUESTIONS = {
+    "q_dW2_shape": ((2, 3), (3, 2)),
+    "q_saturated_sigmoid": (0.999 * 0.001, 0.999),
+    "q_no_nonlinearity": ("d", "a"),
+}
+
+
+@pytest.mark.parametrize("grade_id", list(QUESTIONS))
+def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(grade_id):
+    right, wrong = QUESTIONS[grade_id]
+    assert check(grade_id, lambda: right).passed
+    result = check(grade_id, lambda: wrong)
+    assert not result.passed and "revisit" in str(result)
+    assert repr(right) not in str(result).replace(repr(wrong), "")

@@ -61,6 +61,9 @@ def test_the_notebooks_items_are_registered_in_order_with_their_points():
         "softmax_cross_entropy_grad": 2,
         "stable_logsumexp": 2,
         "bce_with_logits": 3,
+        "q_softmax_row_sum": 1,
+        "q_sigmoid_max_slope": 1,
+        "q_dead_relu": 1,
     }
 
 
@@ -248,3 +251,19 @@ def test_a_bce_gradient_with_the_wrong_sign_says_prediction_minus_target_never_y
     result = check("bce_with_logits", flipped)
     assert "the prediction minus the target" in str(result)
     assert "(y − t)" not in str(result) and "(t − y)" not in str(result)
+
+
+QUESTIONS = {
+    "q_softmax_row_sum": (0.0, 1.0),
+    "q_sigmoid_max_slope": (0.25, 0.5),
+    "q_dead_relu": ("c", "b"),
+}
+
+
+@pytest.mark.parametrize("grade_id", list(QUESTIONS))
+def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(grade_id):
+    right, wrong = QUESTIONS[grade_id]
+    assert check(grade_id, lambda: right).passed
+    result = check(grade_id, lambda: wrong)
+    assert not result.passed and "revisit" in str(result)
+    assert repr(right) not in str(result).replace(repr(wrong), "")

@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bpcourse.activations import sigmoid
+from bpcourse.checking.answers import question
 from bpcourse.checking.diagnose import (
     Mistake,
     compare_gradient,
@@ -567,3 +568,33 @@ def check_debug_backward(fixed_backward: Callable[..., tuple[np.ndarray, ...]]) 
         "this is not the provided code with some of its planted bugs fixed: a new slip? Run "
         "the gradient check on your function and compare it tensor by tensor",
     ]
+
+
+# --- conceptual questions (answers stored as salted digests) ---
+
+question(
+    "q_dW2_shape",
+    1,
+    NOTEBOOK,
+    "8da0dd93c29c71620954b596f3220bbb145601ceac42d056c27893031268430f",
+    kind="shape",
+    revisit="the shape rule: ∂ℒ/∂W(l) has the shape of W(l), (n_out, n_in)",
+)
+
+question(
+    "q_saturated_sigmoid",
+    1,
+    NOTEBOOK,
+    "4c2eabc01130f5ffe31b6cef04a1d598c090f1bd636394979cc189d8d10027dc",
+    kind="number",
+    revisit="σ'(z) written from the output, σ(z)(1 − σ(z))",
+)
+
+question(
+    "q_no_nonlinearity",
+    1,
+    NOTEBOOK,
+    "225499e09e4e10893780d61186d4bbcedc3bac5c84311df843193b7017796434",
+    kind="letter",
+    revisit="what a product of matrices is",
+)

@@ -22,6 +22,7 @@ import numpy as np
 
 from bpcourse.activations import logsumexp as reference_logsumexp
 from bpcourse.activations import relu, sigmoid, softmax
+from bpcourse.checking.answers import question
 from bpcourse.checking.compare import compare_array, compare_number, not_a_number
 from bpcourse.checking.diagnose import (
     Mistake,
@@ -357,3 +358,33 @@ def check_bce_with_logits(bce_with_logits: Callable[..., tuple[float, np.ndarray
     elif stable and value is not None and value < right_e:
         stable.append(BCE_CLIPPED)
     return {"loss": loss_problems, "dZ": dZ_problems, "stable at ±1e4": stable}
+
+
+# --- conceptual questions (answers stored as salted digests) ---
+
+question(
+    "q_softmax_row_sum",
+    1,
+    NOTEBOOK,
+    "7202d7086d81f3192e452449f5f39be4ebdf693624151ff437e868d52816c4d6",
+    kind="number",
+    revisit="the two parts of softmax(z) − y: what each of them sums to over a row",
+)
+
+question(
+    "q_sigmoid_max_slope",
+    1,
+    NOTEBOOK,
+    "314912db92382acb438c1e99cbd5d4c8364ebcc403c9769e4335a43f6d0d0d4f",
+    kind="number",
+    revisit="where σ'(z) = σ(z)(1 − σ(z)) is largest",
+)
+
+question(
+    "q_dead_relu",
+    1,
+    NOTEBOOK,
+    "ba1ecdecad924e42ed0eb2206d7f1067c19edc1cfcc737c8fe7896a3e8279330",
+    kind="letter",
+    revisit="ReLU'(z) for z < 0, and what reaches the weights through it",
+)
