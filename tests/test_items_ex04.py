@@ -299,3 +299,14 @@ def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(grade_i
     result = check(grade_id, lambda: wrong)
     assert not result.passed and "revisit" in str(result)
     assert repr(right) not in str(result).replace(repr(wrong), "")
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "slip", "diagnosis"), WRONG, ids=[f"{g}-{s}" for g, s, _ in WRONG]
+)
+def test_no_other_mistake_of_the_catalogue_gets_this_diagnosis(grade_id, slip, diagnosis):
+    """Both ways (issue 11): a slip's feedback names no other catalogued slip of the item."""
+    result = check(grade_id, slipped(RIGHT[grade_id], slip))
+    text = "\n".join(result.messages)
+    others = {d for g, s, d in WRONG if g == grade_id and d != diagnosis and d not in diagnosis}
+    assert not [d for d in others if d in text], str(result)

@@ -267,3 +267,21 @@ def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(grade_i
     result = check(grade_id, lambda: wrong)
     assert not result.passed and "revisit" in str(result)
     assert repr(right) not in str(result).replace(repr(wrong), "")
+
+
+@pytest.mark.parametrize(("grade_id", "answer", "says"), WRONG)
+def test_no_other_mistake_of_the_catalogue_gets_this_diagnosis(grade_id, answer, says):
+    """Both ways (issue 11): a slip's feedback names no other catalogued slip of the item."""
+    text = "\n".join(check(grade_id, answer).messages)
+    # answers with a second, real slip: they also exponentiate without the shift
+    also_true = {d for g, a, d in WRONG if a is answer} | (
+        {"overflow: e^z is inf in float64", "underflow: in a row of −1e4s every e^z is 0"}
+        if says in ("not down the columns", "log of the mean")
+        else set()
+    )
+    others = {
+        d
+        for g, _, d in WRONG
+        if g == grade_id and d != says and d not in says and d not in also_true
+    }
+    assert not [d for d in others if d in text], text
