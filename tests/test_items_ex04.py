@@ -21,7 +21,7 @@ from item_contract import (
 )
 
 from bpcourse.activations import sigmoid
-from bpcourse.checking import check
+from bpcourse.checking import ITEMS, check
 from bpcourse.checking.items import ex04_backpropagation_through_layers as ex04
 from bpcourse.gradcheck import numerical_gradient
 
@@ -94,8 +94,18 @@ def fixed_backward(X, T, W1, b1, W2, b2, bugs=()):
     return dW1, dZ1.sum(axis=0), dW2, db2
 
 
+def broadcast_gradients(dZ, slip=""):
+    db = {"mean": dZ.mean(axis=0), "axis 1": dZ.sum(axis=1), "=": dZ[-1]}.get(slip, dZ.sum(0))
+    dc = dZ.mean() if slip == "mean" else float(dZ.sum())
+    ds = dZ.sum(axis=1) if slip == "no keepdims" else dZ.sum(axis=1, keepdims=True)
+    if slip == "ds mean":
+        ds = dZ.mean(axis=1, keepdims=True)
+    return db, dc, ds
+
+
 RIGHT: dict[str, Callable[..., Any]] = {
     "dense_backward": dense_backward,
+    "broadcast_gradients": broadcast_gradients,
     "two_layer_backward": two_layer_backward,
     "monash_step": monash_step,
     "backprop_deltas": backprop_deltas,
@@ -103,13 +113,17 @@ RIGHT: dict[str, Callable[..., Any]] = {
 }
 
 
-def test_the_notebooks_items_are_these_five():
+def test_the_notebooks_items_are_these_six_and_three_questions():
     assert dict(contract.items_of(ex04.NOTEBOOK)) == {
         "dense_backward": 3,
+        "broadcast_gradients": 2,
         "two_layer_backward": 4,
         "monash_step": 2,
         "backprop_deltas": 5,
         "debug_backward": 3,
+        "q_dW2_shape": 1,
+        "q_saturated_sigmoid": 1,
+        "q_no_nonlinearity": 1,
     }
 
 
@@ -241,3 +255,58 @@ def test_the_debugging_check_spots_a_new_slip_that_is_not_a_planted_bug():
     assert result.points == 0
     assert any("dW2 has the opposite sign" in m for m in result.messages), str(result)
     assert "not the provided code with some of its planted bugs fixed" in result.messages[-1]
+
+
+BROADCAST = {
+    "mean": "db is the mean over the batch",
+    "axis 1": "db is summed over the wrong axis",
+    "=": "db equals the last row's contribution only",
+    "no keepdims": "ds lost its axis of length 1",
+    "ds mean": "ds is the mean over the units",
+}
+
+
+@pytest.mark.parametrize("slip", list(BROADCAST))
+def test_a_broadcast_slip_gets_its_diagnosis_and_no_other(slip):
+    result = contract.assert_fails_with(
+        "broadcast_gradients", contract.slipped(broadcast_gradients, slip), BROADCAST[slip]
+    )
+    text = "\n".join(result.messages)
+    assert not [d for other, d in BROADCAST.items() if other != slip and d in text], text
+
+
+def test_an_answer_that_calls_the_library_dense_backward_scores_nothing():
+    source = (
+        "from bpcourse.layers import dense_backward as backward\n\n"
+        "def dense_backward(dZ, X, W):\n    return backward(dZ, X, W)\n"
+    )
+    item = ITEMS["dense_backward"]
+    result = item.run(*item.adapt(dense_backward), source=source)
+    assert result.points == 0 and "write it yourself" in str(result)
+
+
+QUESTIONS = {
+    "q_dW2_shape": ((2, 3), (3, 2)),
+    "q_saturated_sigmoid": (0.999 * 0.001, 0.999),
+    "q_no_nonlinearity": ("d", "a"),
+}
+
+
+@pytest.mark.parametrize("grade_id", list(QUESTIONS))
+def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(grade_id):
+    right, wrong = QUESTIONS[grade_id]
+    assert check(grade_id, lambda: right).passed
+    result = check(grade_id, lambda: wrong)
+    assert not result.passed and "revisit" in str(result)
+    assert repr(right) not in str(result).replace(repr(wrong), "")
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "slip", "diagnosis"), WRONG, ids=[f"{g}-{s}" for g, s, _ in WRONG]
+)
+def test_no_other_mistake_of_the_catalogue_gets_this_diagnosis(grade_id, slip, diagnosis):
+    """Both ways (issue 11): a slip's feedback names no other catalogued slip of the item."""
+    result = check(grade_id, slipped(RIGHT[grade_id], slip))
+    text = "\n".join(result.messages)
+    others = {d for g, s, d in WRONG if g == grade_id and d != diagnosis and d not in diagnosis}
+    assert not [d for d in others if d in text], str(result)

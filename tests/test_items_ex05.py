@@ -61,6 +61,9 @@ def test_the_notebooks_items_are_registered_in_order_with_their_points():
         "softmax_cross_entropy_grad": 2,
         "stable_logsumexp": 2,
         "bce_with_logits": 3,
+        "q_softmax_row_sum": 1,
+        "q_sigmoid_max_slope": 1,
+        "q_dead_relu": 1,
     }
 
 
@@ -197,3 +200,88 @@ def test_a_wrong_answer_at_moderate_logits_is_not_blamed_on_overflow():
     result = check("bce_with_logits", lambda Z, T: (bce_with_logits(Z, T)[0], sigmoid(Z) - T))
     assert ex05.TOO in result.messages
     assert not any("overflow" in m for m in result.messages)
+
+
+# --- second edition (issue 11): the learner's own work, and trustworthy diagnoses ------------
+
+
+def _run_with_source(grade_id, answer, source):
+    item = ITEMS[grade_id]
+    return item.run(*item.adapt(answer), source=source)
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "source", "names"),
+    [
+        (
+            "stable_logsumexp",
+            "from bpcourse.activations import logsumexp as lse\n\n"
+            "def stable_logsumexp(Z):\n    return lse(Z, axis=1)\n",
+            "bpcourse.activations.logsumexp",
+        ),
+        (
+            "softmax_cross_entropy_grad",
+            "import bpcourse.losses as L\n\n"
+            "def softmax_cross_entropy_grad(Z, Y):\n"
+            "    return L.softmax_cross_entropy(Z, Y.argmax(axis=1))[1]\n",
+            "bpcourse.losses",
+        ),
+        (
+            "bce_with_logits",
+            "from bpcourse import losses\n\n"
+            "def bce_with_logits(Z, T):\n    return losses.binary_cross_entropy(Z, T)\n",
+            "bpcourse.losses",
+        ),
+    ],
+)
+def test_an_answer_that_delegates_to_the_library_scores_nothing(grade_id, source, names):
+    namespace: dict = {}
+    exec(source, namespace)  # the shortcut works: only the source can tell
+    answer = namespace[grade_id]
+    result = _run_with_source(grade_id, answer, source)
+    assert result.points == 0, str(result)
+    assert names in str(result) and "write it yourself" in str(result)
+
+
+def test_a_bce_gradient_with_the_wrong_sign_says_prediction_minus_target_never_y_minus_t():
+    def flipped(Z, T):
+        loss, dZ = bce_with_logits(Z, T)
+        return loss, -dZ
+
+    result = check("bce_with_logits", flipped)
+    assert "the prediction minus the target" in str(result)
+    assert "(y − t)" not in str(result) and "(t − y)" not in str(result)
+
+
+QUESTIONS = {
+    "q_softmax_row_sum": (0.0, 1.0),
+    "q_sigmoid_max_slope": (0.25, 0.5),
+    "q_dead_relu": ("c", "b"),
+}
+
+
+@pytest.mark.parametrize("grade_id", list(QUESTIONS))
+def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(grade_id):
+    right, wrong = QUESTIONS[grade_id]
+    assert check(grade_id, lambda: right).passed
+    result = check(grade_id, lambda: wrong)
+    assert not result.passed and "revisit" in str(result)
+    assert repr(right) not in str(result).replace(repr(wrong), "")
+
+
+@pytest.mark.parametrize(("grade_id", "answer", "says"), WRONG)
+def test_no_other_mistake_of_the_catalogue_gets_this_diagnosis(grade_id, answer, says):
+    """Both ways (issue 11): a slip's feedback names no other catalogued slip of the item."""
+    text = "\n".join(check(grade_id, answer).messages)
+    # answers with a second, real slip: they also exponentiate without the shift
+    also_true = {d for g, a, d in WRONG if a is answer} | (
+        {"overflow: e^z is inf in float64", "underflow: in a row of −1e4s every e^z is 0"}
+        if says in ("not down the columns", "log of the mean")
+        else set()
+    )
+    others = {
+        d
+        for g, _, d in WRONG
+        if g == grade_id and d != says and d not in says and d not in also_true
+    }
+    assert not [d for d in others if d in text], text

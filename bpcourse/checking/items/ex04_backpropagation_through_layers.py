@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bpcourse.activations import sigmoid
+from bpcourse.checking.answers import question
 from bpcourse.checking.diagnose import (
     Mistake,
     compare_gradient,
@@ -40,6 +41,33 @@ from bpcourse.losses import half_squared_error
 from bpcourse.network import MLP
 
 NOTEBOOK = "04_backpropagation_through_layers"
+# the library code that would do the asked-for work: an answer that uses it scores nothing
+LIBRARY = (
+    *(
+        f"bpcourse.activations.{name}"  # the forward functions sigmoid, tanh, relu, softmax
+        for name in (  # are tools the notebook imports; their derivatives are the work
+            "logsumexp",
+            "log_softmax",
+            "softmax_and_log_softmax",
+            "softmax_backward",
+            "softplus",
+            "softplus_derivative",
+            "sigmoid_derivative",
+            "tanh_derivative",
+            "relu_derivative",
+            "leaky_relu_derivative",
+            "get_activation",
+        )
+    ),
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "scipy.special",
+)
 N, N_IN, N_HIDDEN, N_OUT = 5, 4, 3, 2
 
 
@@ -47,6 +75,7 @@ N, N_IN, N_HIDDEN, N_OUT = 5, 4, 3, 2
     "dense_backward",
     3,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dX, dW and db agree with central finite differences of Z = X Wᵀ + b",
 )
 def check_dense_backward(dense_backward: Callable[..., tuple[np.ndarray, ...]]) -> Problems:
@@ -82,6 +111,90 @@ def check_dense_backward(dense_backward: Callable[..., tuple[np.ndarray, ...]]) 
     }
 
 
+BROADCAST_N, BROADCAST_OUT = 6, 4
+
+
+@item(
+    "broadcast_gradients",
+    2,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="db, dc and ds agree with central finite differences of Z = X Wᵀ + b + c + s",
+)
+def check_broadcast_gradients(
+    broadcast_gradients: Callable[..., tuple[np.ndarray, ...]],
+) -> Problems:
+    """Z = X Wᵀ + b + c + s: b (n_out,) per unit, c a scalar, s (N, 1) per example."""
+    from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
+
+    rng = np.random.default_rng(44)
+    n, m = BROADCAST_N, BROADCAST_OUT
+    dZ = rng.normal(size=(n, m))
+    b, c, s = rng.normal(size=m), np.array(rng.normal()), rng.normal(size=(n, 1))
+    answer = call_safely(broadcast_gradients, dZ, name="broadcast_gradients")
+    db, dc, ds = expect_tuple(answer, 3, "(db, dc, ds)", "broadcast_gradients")
+
+    def loss() -> float:  # ℒ = Σ dZ ⊙ Z has ∂ℒ/∂Z = dZ
+        return float(np.sum(dZ * (b + c + s)))
+
+    generic = transforms(n, transpose=False, sign=False, batch_text="a sum, not a mean")
+    last = "{name} equals the last row's contribution only: `=` where `+=` belongs? Every row adds"
+    if np.ndim(dc) == 1 and np.shape(dc) in ((n,), (m,)):
+        dc_hint = {np.shape(dc): "dc is one number: c is added to every entry of Z, sum them all"}
+    else:
+        dc_hint = None
+    return {
+        "db": compare(
+            numerical_gradient(loss, b),
+            db,
+            "db",
+            [
+                Slip(
+                    "{name} is the mean over the batch: b is added to every row, so sum", dZ.mean(0)
+                ),
+                Slip(last, dZ[-1]),
+            ],
+            generic,
+            layout="(n_out,)",
+            shape_hints={
+                (n,): "db is summed over the wrong axis: b is added to every row (the batch "
+                "axis is broadcast), so sum dZ over axis=0",
+                (n, m): "db keeps the batch axis: sum dZ over the rows (axis=0)",
+            },
+        ),
+        "dc": compare(
+            numerical_gradient(loss, c),
+            np.asarray(dc, dtype=np.float64) if isinstance(dc, (int, float)) else dc,
+            "dc",
+            [
+                Slip(
+                    "{name} is the mean of dZ: c is added to every entry, so sum them all",
+                    dZ.mean(),
+                )
+            ],
+            layout="() (one number)",
+            shape_hints=dc_hint,
+        ),
+        "ds": compare(
+            numerical_gradient(loss, s),
+            ds,
+            "ds",
+            [
+                Slip(
+                    "{name} is the mean over the units: s is added to every column, so sum",
+                    dZ.mean(1, keepdims=True),
+                )
+            ],
+            layout="(N, 1)",
+            shape_hints={
+                (n,): "ds lost its axis of length 1: s has shape (N, 1), use keepdims=True",
+                (m,): "ds is summed over the wrong axis: s is added to every column, sum over "
+                "axis=1 (keepdims=True)",
+            },
+        ),
+    }
+
+
 def _backprop(
     X: np.ndarray,
     T: np.ndarray,
@@ -107,6 +220,7 @@ def _backprop(
     "two_layer_backward",
     4,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dW1, db1, dW2 and db2 agree with central finite differences of the loss",
 )
 def check_two_layer_backward(two_layer_backward: Callable[..., tuple[np.ndarray, ...]]) -> Problems:
@@ -178,6 +292,7 @@ def _monash(
     "monash_step",
     2,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="W1_new and W2_new equal W − α ∂E/∂W, by central finite differences of E",
 )
 def check_monash_step(monash_step: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Problems:
@@ -328,6 +443,7 @@ def _deltas_problems(
     "backprop_deltas",
     5,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="every δ(l) equals the library's backward pass, for networks of depth 4 and 1",
 )
 def check_backprop_deltas(backprop_deltas: Callable[..., object]) -> Problems:
@@ -409,6 +525,7 @@ def _same(got: tuple[object, ...], variant: tuple[np.ndarray, ...]) -> bool:
     "debug_backward",
     3,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dW1, db1, dW2 and db2 agree with central finite differences of the loss: "
     "all three planted bugs are fixed",
 )
@@ -451,3 +568,33 @@ def check_debug_backward(fixed_backward: Callable[..., tuple[np.ndarray, ...]]) 
         "this is not the provided code with some of its planted bugs fixed: a new slip? Run "
         "the gradient check on your function and compare it tensor by tensor",
     ]
+
+
+# --- conceptual questions (answers stored as salted digests) ---
+
+question(
+    "q_dW2_shape",
+    1,
+    NOTEBOOK,
+    "8da0dd93c29c71620954b596f3220bbb145601ceac42d056c27893031268430f",
+    kind="shape",
+    revisit="the shape rule: ∂ℒ/∂W(l) has the shape of W(l), (n_out, n_in)",
+)
+
+question(
+    "q_saturated_sigmoid",
+    1,
+    NOTEBOOK,
+    "4c2eabc01130f5ffe31b6cef04a1d598c090f1bd636394979cc189d8d10027dc",
+    kind="number",
+    revisit="σ'(z) written from the output, σ(z)(1 − σ(z))",
+)
+
+question(
+    "q_no_nonlinearity",
+    1,
+    NOTEBOOK,
+    "225499e09e4e10893780d61186d4bbcedc3bac5c84311df843193b7017796434",
+    kind="letter",
+    revisit="what a product of matrices is",
+)

@@ -22,6 +22,7 @@ import numpy as np
 
 from bpcourse.activations import logsumexp as reference_logsumexp
 from bpcourse.activations import relu, sigmoid, softmax
+from bpcourse.checking.answers import question
 from bpcourse.checking.compare import compare_array, compare_number, not_a_number
 from bpcourse.checking.diagnose import (
     Mistake,
@@ -37,6 +38,33 @@ from bpcourse.gradcheck import numerical_gradient
 from bpcourse.losses import binary_cross_entropy, softmax_cross_entropy
 
 NOTEBOOK = "05_activations_and_losses"
+# the library code that would do the asked-for work: an answer that uses it scores nothing
+LIBRARY = (
+    *(
+        f"bpcourse.activations.{name}"  # the forward functions sigmoid, tanh, relu, softmax
+        for name in (  # are tools the notebook imports; their derivatives are the work
+            "logsumexp",
+            "log_softmax",
+            "softmax_and_log_softmax",
+            "softmax_backward",
+            "softplus",
+            "softplus_derivative",
+            "sigmoid_derivative",
+            "tanh_derivative",
+            "relu_derivative",
+            "leaky_relu_derivative",
+            "get_activation",
+        )
+    ),
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "scipy.special",
+)
 N, UNITS, CLASSES = 6, 4, 3
 
 
@@ -44,6 +72,7 @@ N, UNITS, CLASSES = 6, 4, 3
     "tanh_backward",
     2,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dZ agrees with central finite differences of tanh",
 )
 def check_tanh_backward(tanh_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Problems:
@@ -76,6 +105,7 @@ def check_tanh_backward(tanh_backward: Callable[[np.ndarray, np.ndarray], np.nda
     "relu_backward",
     2,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dZ agrees with central finite differences of ReLU (away from its kink at 0)",
 )
 def check_relu_backward(relu_backward: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Problems:
@@ -100,6 +130,7 @@ def check_relu_backward(relu_backward: Callable[[np.ndarray, np.ndarray], np.nda
     "softmax_cross_entropy_grad",
     2,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="dZ agrees with central finite differences of the mean cross-entropy",
 )
 def check_softmax_cross_entropy_grad(
@@ -186,6 +217,7 @@ def non_finite_hints(got: object, shifted_by_global_max: np.ndarray | None = Non
     "stable_logsumexp",
     2,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="agrees with log Σ e^z for moderate logits, and stays finite and exact at ±1e4",
 )
 def check_stable_logsumexp(logsumexp: Callable[[np.ndarray], np.ndarray]) -> Problems:
@@ -247,6 +279,7 @@ BCE_CLIPPED = (
     "bce_with_logits",
     3,
     NOTEBOOK,
+    forbid=LIBRARY,
     checked_by="the loss agrees with the mean of −t log σ(z) − (1 − t) log(1 − σ(z)), dZ with "
     "central finite differences of it, and both stay exact at z = ±1e4",
 )
@@ -303,6 +336,11 @@ def check_bce_with_logits(bce_with_logits: Callable[..., tuple[float, np.ndarray
             (p - T) * p * (1 - p) / entries,
         ),
         Mistake("{name} uses the logit z where the probability σ(z) belongs", (Z - T) / entries),
+        Mistake(
+            "{name} has the opposite sign: ∂ℒ/∂z is the prediction minus the target, "
+            "(σ(z) − y)/(N·C)",
+            (T - p) / entries,
+        ),
     ]
     gradient = numerical_gradient(definition, Z)
     answer = call_safely(bce_with_logits, BCE_EXTREME, BCE_EXTREME_TARGETS, name="bce_with_logits")
@@ -320,3 +358,33 @@ def check_bce_with_logits(bce_with_logits: Callable[..., tuple[float, np.ndarray
     elif stable and value is not None and value < right_e:
         stable.append(BCE_CLIPPED)
     return {"loss": loss_problems, "dZ": dZ_problems, "stable at ±1e4": stable}
+
+
+# --- conceptual questions (answers stored as salted digests) ---
+
+question(
+    "q_softmax_row_sum",
+    1,
+    NOTEBOOK,
+    "7202d7086d81f3192e452449f5f39be4ebdf693624151ff437e868d52816c4d6",
+    kind="number",
+    revisit="the two parts of softmax(z) − y: what each of them sums to over a row",
+)
+
+question(
+    "q_sigmoid_max_slope",
+    1,
+    NOTEBOOK,
+    "314912db92382acb438c1e99cbd5d4c8364ebcc403c9769e4335a43f6d0d0d4f",
+    kind="number",
+    revisit="where σ'(z) = σ(z)(1 − σ(z)) is largest",
+)
+
+question(
+    "q_dead_relu",
+    1,
+    NOTEBOOK,
+    "ba1ecdecad924e42ed0eb2206d7f1067c19edc1cfcc737c8fe7896a3e8279330",
+    kind="letter",
+    revisit="ReLU'(z) for z < 0, and what reaches the weights through it",
+)

@@ -1,316 +1,161 @@
-"""Graded items of exercises/06_training_a_multilayer_perceptron.ipynb.
+r"""Graded items of exercises/06_training_a_multilayer_perceptron.ipynb: backprop by hand.
 
-No answer is stored: each checker runs the learner's function on its own seeded inputs and
-verifies the result from first principles.
+The network is a [64, H, 10] MLP on a mini-batch X (N, 64) with integer labels y (N,):
 
-- `minibatch_indices(n, batch_size, rng) -> list of index arrays`: one epoch's shuffled
-  mini-batches. Checked as properties: together the batches hold every index 0..n−1 once,
-  every batch has `batch_size` of them except a smaller last one, and the order is shuffled
-  by the given generator (the same seed gives the same order, another seed another order).
-- `expected_initial_loss(n_classes) -> float`: ln C, checked against the library's softmax
-  cross-entropy of all-equal logits (a network that knows nothing).
-- `train_step(net, X, y, lr) -> loss`: one step of gradient descent on a small MLP. The loss
-  is checked against a forward pass, and the change of every parameter against −η times the
-  central finite differences of the loss.
-- `train_mlp(X, y, seed=0) -> network`: a full mini-batch training loop; the network it
-  returns must reach 95% accuracy on the digits' validation set, and a second run with the
-  same seed must give the same network.
+    Z1 = X W1ᵀ + b1,  A1 = ReLU(Z1),  logits = A1 W2ᵀ + b2,
+    ℒ = (1/N) Σₙ −log softmax(logitsₙ)[yₙ],
+
+with `params = {"W1": (H, 64), "b1": (H,), "W2": (10, H), "b2": (10,)}`. Only arrays cross
+between the learner's code and the checker. No answer is stored: the checker computes its own
+reference with NumPy and verifies it by central finite differences.
+
+- `mlp_forward(X, y, params) -> {"Z1", "A1", "logits", "loss"}`: compared in order, the loss
+  also on logits in the thousands (it must be computed stably).
+- `mlp_backward(X, y, params) -> {"dlogits", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"}`: every
+  intermediate gradient, compared in this order against finite differences. The first wrong one
+  is named with its likely mistake; each later one is also checked *given the learner's own
+  upstream gradient*, so a gradient that is wrong only because an earlier one is says so.
+- `train_mlp(X, y, seed=0) -> (params, losses)`: a training loop on the digits, built on the
+  learner's own backward pass; the parameters must reach 95% validation accuracy, and a second
+  run with the same seed must give the same parameters. The per-epoch training losses are the
+  evidence for the diagnosis when it does not (too small a step, uphill steps, divergence).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from bpcourse.checking.compare import compare_array, compare_number, describe, not_a_number
-from bpcourse.checking.diagnose import LIKELY, Mistake, diagnose_gradient
+from bpcourse.checking.answers import question
+from bpcourse.checking.compare import compare_number, describe, not_a_number
+from bpcourse.checking.diagnose import LIKELY
+from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, diagnose, transforms
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import BadAnswer, NotAttempted, call_safely
 from bpcourse.data import Split, load_digits
 from bpcourse.gradcheck import numerical_gradient
-from bpcourse.layers import ActivationLayer
-from bpcourse.losses import softmax_cross_entropy
-from bpcourse.network import MLP
 
 NOTEBOOK = "06_training_a_multilayer_perceptron"
 TARGET_ACCURACY = 0.95
-
-# --- minibatch_indices ---------------------------------------------------------------------------
-
-
-def _batches(minibatch_indices: Callable[..., Any], n: int, size: int, seed: int) -> list:
-    """The learner's batches for (n, size, default_rng(seed)) as a list of 1-D integer arrays."""
-    rng = np.random.default_rng(seed)
-    value = call_safely(minibatch_indices, n, size, rng, name="minibatch_indices")
-    if isinstance(value, Iterator):  # a generator: its body runs only while it is iterated
-
-        def minibatch_indices_listed() -> list:
-            return list(value)
-
-        minibatch_indices_listed.__name__ = "minibatch_indices"
-        value = call_safely(minibatch_indices_listed)
-    call = f"minibatch_indices({n}, {size}, rng)"
-    if value is None:
-        raise BadAnswer(f"{call} returned None: did you forget to `return` the list of batches?")
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        raise BadAnswer(
-            f"{call} returned one array of shape {value.shape}: split the shuffled order into "
-            "batches, a list of index arrays [order[0:B], order[B:2B], ...]"
-        )
-    if not isinstance(value, (list, tuple, np.ndarray)):
-        raise BadAnswer(f"{call} should return a list of index arrays, got {describe(value)}")
-    batches = []
-    for i, batch in enumerate(value):
-        array = np.asarray(batch)
-        if array.ndim != 1 or array.dtype.kind not in "iu":
-            raise BadAnswer(
-                f"batch {i} of {call} is {describe(batch)}: each batch should be a 1-D NumPy "
-                "array of integer indices (rng.permutation(n) gives one)"
-            )
-        batches.append(array)
-    return batches
-
-
-def _coverage(batches: list[np.ndarray], n: int, size: int) -> list[str]:
-    """[] when the batches hold every index 0..n−1 exactly once."""
-    order = np.concatenate(batches) if batches else np.array([], dtype=int)
-    if np.array_equal(np.sort(order), np.arange(n)):
-        return []
-    call = f"minibatch_indices({n}, {size}, rng)"
-    left = n % size
-    if order.size and (order.min() < 0 or order.max() >= n):
-        return [
-            f"{call} holds the index {order.max() if order.max() >= n else order.min()}: "
-            f"indices run from 0 to n − 1 = {n - 1} (Python counts from 0)"
-        ]
-    values, counts = np.unique(order, return_counts=True)
-    if (counts > 1).any():
-        twice = int(values[np.argmax(counts > 1)])
-        return [
-            f"in {call} the index {twice} appears {counts.max()} times: each example must be "
-            "used once per epoch; draw the order without replacement, rng.permutation(n) "
-            "(not rng.integers or rng.choice(..., replace=True))"
-        ]
-    missing = n - order.size
-    if left and missing == left and all(len(b) == size for b in batches):
-        return [
-            f"{call} leaves out the last {left} examples: the last batch is smaller, "
-            f"order[{n - left}:{n}]; loop with range(0, n, batch_size)"
-        ]
-    return [f"{call} holds {order.size} of the {n} indices, each should appear exactly once"]
-
-
-def _sizes(batches: list[np.ndarray], n: int, size: int) -> list[str]:
-    want = [size] * (n // size) + ([n % size] if n % size else [])
-    got = [len(b) for b in batches]
-    if got == want:
-        return []
-    message = (
-        f"minibatch_indices({n}, {size}, rng): batch sizes {got}, expected {want} (every "
-        "batch holds batch_size examples except the last)"
-    )
-    if sorted(got) != sorted(want) and max(got, default=0) - min(got, default=0) <= 1:
-        message += ": np.array_split evens the sizes out; slice order[i:i + batch_size] instead"
-    return [message]
-
-
-def _shuffling(minibatch_indices: Callable[..., Any]) -> list[str]:
-    n, size = 60, 10
-
-    def order(batches: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(batches) if batches else np.array([], dtype=int)
-
-    batches = _batches(minibatch_indices, n, size, seed=1)
-    first = order(batches)
-    again = order(_batches(minibatch_indices, n, size, seed=1))
-    other = order(_batches(minibatch_indices, n, size, seed=2))
-    chunks = np.arange(n).reshape(-1, size)
-    if np.array_equal(first, np.arange(n)):
-        return [
-            "the examples come in their original order 0, 1, 2, ...: shuffle the order first, "
-            "order = rng.permutation(n), then cut it into batches"
-        ]
-    if len(batches) == len(chunks) and all(
-        np.array_equal(np.sort(b), c) for b, c in zip(batches, chunks, strict=True)
-    ):
-        return [
-            "only the order inside each batch is shuffled: every batch holds the same "
-            "neighbouring examples in every epoch; shuffle the whole order, then cut it"
-        ]
-    if not np.array_equal(first, again):
-        return [
-            "two calls with generators of the same seed gave different orders: shuffle with the "
-            "rng you are given (rng.permutation(n)), not np.random, so a run can be repeated"
-        ]
-    if np.array_equal(first, other):
-        return [
-            "generators with different seeds gave the same order: use the rng argument, not a "
-            "generator or seed of your own"
-        ]
-    return []
-
-
-@item(
-    "minibatch_indices",
-    2,
-    NOTEBOOK,
-    checked_by="the batches cover every example once, have the right sizes, and are shuffled "
-    "by the given generator (reproducibly)",
+# the library code that would do the asked-for work: using it scores nothing
+LIBRARY = (
+    "bpcourse.activations",
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "bpcourse.init",
+    "scipy.special",
 )
-def check_minibatch_indices(minibatch_indices: Callable[..., Any]) -> Problems:
-    cases = [(10, 4), (12, 3), (5, 8), (7, 1)]
-    got = {(n, size): _batches(minibatch_indices, n, size, seed=0) for n, size in cases}
-    coverage = [m for (n, size), b in got.items() for m in _coverage(b, n, size)]
-    sizes = [m for (n, size), b in got.items() for m in _sizes(b, n, size)]
+N, N_IN, H, C = 8, 64, 6, 10
+PROBLEM_SEED = 6
+PARAM_SHAPES = {"W1": (H, N_IN), "b1": (H,), "W2": (C, H), "b2": (C,)}
+GRADIENTS = ("dlogits", "dW2", "db2", "dA1", "dZ1", "dW1", "db1")
+LAYOUT = {
+    "Z1": "(N, H)",
+    "A1": "(N, H)",
+    "logits": "(N, 10)",
+    "dlogits": "(N, 10)",
+    "dW2": "(10, H)",
+    "db2": "(10,)",
+    "dA1": "(N, H)",
+    "dZ1": "(N, H)",
+    "dW1": "(H, 64)",
+    "db1": "(H,)",
+}
+
+# --- the checker's own reference -----------------------------------------------------------------
+
+
+def problem(seed: int = PROBLEM_SEED) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """A mini-batch of 8 digits and a small random network; no Z1 lies near ReLU's kink."""
+    digits = _digits()
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(digits.X_train), size=N, replace=False)
+    params = {
+        "W1": rng.normal(0, 0.3, size=(H, N_IN)),
+        "b1": rng.normal(0, 0.5, size=H),
+        "W2": rng.normal(0, 0.8, size=(C, H)),
+        "b2": rng.normal(0, 0.5, size=C),
+    }
+    return digits.X_train[rows].copy(), digits.y_train[rows].copy(), params
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def forward(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The reference forward pass: Z1, A1, logits, P (softmax) and the mean loss."""
+    Z1 = X @ params["W1"].T + params["b1"]
+    A1 = np.maximum(Z1, 0.0)
+    logits = A1 @ params["W2"].T + params["b2"]
+    logp = log_softmax(logits)
+    loss = float(-logp[np.arange(len(y)), y].mean())
+    return {"Z1": Z1, "A1": A1, "logits": logits, "P": np.exp(logp), "loss": loss}
+
+
+def one_hot(y: np.ndarray, n_classes: int = C) -> np.ndarray:
+    Y = np.zeros((len(y), n_classes))
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+def backward(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reference backward pass: every intermediate gradient of the mean loss."""
+    f = forward(X, y, params)
+    dlogits = (f["P"] - one_hot(y)) / len(y)
+    dA1 = dlogits @ params["W2"]
+    dZ1 = dA1 * (f["Z1"] > 0)
     return {
-        "every example once": coverage[:1],
-        "batch sizes": sizes[:1],
-        "shuffled by rng": _shuffling(minibatch_indices),
+        "dlogits": dlogits,
+        "dW2": dlogits.T @ f["A1"],
+        "db2": dlogits.sum(axis=0),
+        "dA1": dA1,
+        "dZ1": dZ1,
+        "dW1": dZ1.T @ X,
+        "db1": dZ1.sum(axis=0),
     }
 
 
-# --- expected_initial_loss -----------------------------------------------------------------------
+def finite_differences(
+    X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Every gradient of `backward`, by central differences of the loss from that point on."""
+    p = {k: v.copy() for k, v in params.items()}
+    f = forward(X, y, p)
+    Z1, A1, logits = f["Z1"].copy(), f["A1"].copy(), f["logits"].copy()
 
-CLASS_COUNTS = (2, 3, 10, 26)
+    def loss_of_logits() -> float:
+        return float(-log_softmax(logits)[np.arange(len(y)), y].mean())
 
+    def loss_of_A1() -> float:
+        out = A1 @ p["W2"].T + p["b2"]
+        return float(-log_softmax(out)[np.arange(len(y)), y].mean())
 
-@item(
-    "expected_initial_loss",
-    1,
-    NOTEBOOK,
-    checked_by="equals the softmax cross-entropy of all-equal logits, for C = 2, 3, 10 and 26",
-)
-def check_expected_initial_loss(expected_initial_loss: Callable[[int], float]) -> Problems:
-    # A network that knows nothing gives every class the same logit: the loss of any label.
-    right = np.array(
-        [softmax_cross_entropy(np.zeros((1, c)), np.array([0]))[0] for c in CLASS_COUNTS]
-    )
-    got = []
-    for c in CLASS_COUNTS:
-        value = call_safely(expected_initial_loss, c, name="expected_initial_loss")
-        problems = not_a_number(value, f"expected_initial_loss({c})")
-        if problems:
-            return problems
-        got.append(float(np.asarray(value).item()))
-    wrong = [
-        f"expected_initial_loss({c}) = {g:.6g}, but a uniform guess over {c} classes has loss "
-        f"{r:.6g}"
-        for c, g, r in zip(CLASS_COUNTS, got, right, strict=True)
-        if compare_number(r, g, "")
-    ]
-    if not wrong:
-        return []
-    C = np.array(CLASS_COUNTS, dtype=np.float64)
-    mistakes = [
-        Mistake("{name} is the base-10 log: the loss uses the natural log, np.log", np.log10(C)),
-        Mistake("{name} is the base-2 log: the loss uses the natural log, np.log", np.log2(C)),
-        Mistake(
-            "{name} is the probability p = 1/C of the true class; the loss is −ln p = ln C", 1 / C
-        ),
-        Mistake(
-            "{name} divides by C: the loss of one example is −ln p of its true class alone",
-            np.log(C) / C,
-        ),
-        Mistake(
-            "{name} adds −ln(1/C) over all C classes: with a one-hot target only the true "
-            "class's term counts",
-            C * np.log(C),
-        ),
-    ]
-    hints = diagnose_gradient(right, np.array(got), "expected_initial_loss(C)", mistakes=mistakes)
-    return [*wrong[:2], *hints]
-
-
-# --- train_step ----------------------------------------------------------------------------------
-
-STEP_SIZES, STEP_N, STEP_SEED, STEP_LR = [4, 5, 3], 8, 61, 0.3
-
-
-def _step_problem() -> tuple[MLP, np.ndarray, np.ndarray]:
-    """A small ReLU network and a batch; no ReLU input lies near its kink at 0."""
-    rng = np.random.default_rng(STEP_SEED)
-    X = rng.normal(size=(STEP_N, STEP_SIZES[0]))
-    y = rng.integers(0, STEP_SIZES[-1], size=STEP_N)
-    return MLP(STEP_SIZES, "relu", seed=STEP_SEED), X, y
-
-
-def _only_own(found: list[str], mistakes: list[Mistake], name: str) -> list[str]:
-    """The diagnoses, keeping only the item's own when one of them matched."""
-    own = [m for m in found if m in {LIKELY + x.text.format(name=name) for x in mistakes}]
-    return own or found
-
-
-@item(
-    "train_step",
-    3,
-    NOTEBOOK,
-    checked_by="the returned loss agrees with a forward pass, and every parameter moved by −η "
-    "times the central finite differences of the loss",
-)
-def check_train_step(train_step: Callable[..., float]) -> Problems:
-    reference, X, y = _step_problem()
+    def loss_of_Z1() -> float:
+        out = np.maximum(Z1, 0.0) @ p["W2"].T + p["b2"]
+        return float(-log_softmax(out)[np.arange(len(y)), y].mean())
 
     def loss() -> float:
-        return softmax_cross_entropy(reference.forward(X), y)[0]
+        return forward(X, y, p)["loss"]
 
-    before = loss()
-    params = reference.parameters()
-    grads = [numerical_gradient(loss, p.value) for p in params]
-    for p, g in zip(params, grads, strict=True):
-        p.value -= STEP_LR * g
-    after = loss()
-
-    net, _, _ = _step_problem()
-    old = [p.value.copy() for p in net.parameters()]
-    returned = call_safely(train_step, net, X, y, STEP_LR, name="train_step")
-    loss_problems = compare_number(before, returned, "the returned loss")
-    if (
-        loss_problems
-        and not not_a_number(returned, "")
-        and compare_number(after, returned, "") == []
-    ):
-        loss_problems.append(
-            "likely mistake: that is the loss after the update: return the loss of the forward "
-            "pass that gave the gradients, before the step"
-        )
-    parts = {"loss": loss_problems}
-    for p, start, g in zip(net.parameters(), old, grads, strict=True):
-        step = np.asarray(p.value, dtype=np.float64) - start
-        mistakes = [
-            Mistake(
-                "{name} did not change: update every parameter in place after "
-                "net.loss_and_backward(X, y), p.value -= lr * p.grad (W = W - lr * dW makes a "
-                "new local array and leaves the network unchanged)",
-                np.zeros_like(g),
-            ),
-            Mistake("{name} went uphill: gradient descent subtracts, θ ← θ − η ∂L/∂θ", STEP_LR * g),
-            Mistake(
-                "{name} moved by the whole gradient: multiply it by the learning rate η, "
-                "θ ← θ − η ∂L/∂θ",
-                -g,
-            ),
-        ]
-        problems = compare_array(-STEP_LR * g, step, f"the change of {p.name}", layout=str(g.shape))
-        if problems:
-            found = diagnose_gradient(-STEP_LR * g, step, p.name, mistakes=mistakes)
-            problems += _only_own(found, mistakes, p.name)
-        parts[p.name] = problems
-    return _one_example(parts)
-
-
-def _one_example(parts: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Show the values of the first wrong parameter only when the mistake is named for all."""
-    wrong = [name for name, found in parts.items() if name != "loss" and found]
-    if all(any(m.startswith(LIKELY) for m in parts[name]) for name in wrong):
-        for name in wrong[1:]:
-            parts[name] = [m for m in parts[name] if m.startswith(LIKELY)]
-    return parts
-
-
-# --- train_mlp -----------------------------------------------------------------------------------
+    return {
+        "dlogits": numerical_gradient(loss_of_logits, logits),
+        "dW2": numerical_gradient(loss, p["W2"]),
+        "db2": numerical_gradient(loss, p["b2"]),
+        "dA1": numerical_gradient(loss_of_A1, A1),
+        "dZ1": numerical_gradient(loss_of_Z1, Z1),
+        "dW1": numerical_gradient(loss, p["W1"]),
+        "db1": numerical_gradient(loss, p["b1"]),
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -318,95 +163,597 @@ def _digits() -> Split:
     return load_digits()
 
 
-def _trained(train_mlp: Callable[..., Any], digits: Split) -> Any:
-    """The network train_mlp returns for the training digits, with seed=0."""
+def _params_copy(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: v.copy() for k, v in params.items()}
+
+
+def _as_dict(value: Any, keys: tuple[str, ...], function: str) -> dict[str, Any]:
+    """The learner's dict, or BadAnswer saying what came back instead."""
+    wanted = "{" + ", ".join(f'"{k}": ...' for k in keys) + "}"
+    if value is None:
+        raise BadAnswer(f"{function} returned None: did you forget to `return` the dict {wanted}?")
+    if not isinstance(value, dict):
+        raise BadAnswer(f"{function} should return a dict {wanted}, got {describe(value)}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise BadAnswer(
+            f"{function}'s dict lacks the key(s) {', '.join(repr(k) for k in missing)} "
+            f"(it has {', '.join(repr(k) for k in value) or 'none'})"
+        )
+    return value
+
+
+# --- mlp_forward ---------------------------------------------------------------------------------
+
+
+def _forward_slips(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> dict:
+    """The catalogue of known wrong forward values, part by part (from the right inputs)."""
+    f = forward(X, y, params)
+    Z1, A1 = f["Z1"], f["A1"]
+    sigmoid = 1 / (1 + np.exp(-Z1))
+    n = len(y)
+    logp = log_softmax(f["logits"])
+    logp_columns = f["logits"] - np.log(np.exp(f["logits"]).sum(axis=0, keepdims=True))
+    return {
+        "Z1": [
+            Slip("{name} has no bias: add b1 (it broadcasts over the rows)", X @ params["W1"].T),
+        ],
+        "A1": [
+            Slip("{name} equals Z1: the ReLU is missing, A1 = np.maximum(Z1, 0)", Z1),
+            Slip("{name} is the sigmoid of Z1: this network's hidden units are ReLU", sigmoid),
+            Slip(
+                "{name} keeps the negative part: ReLU(z) = max(z, 0) keeps z where z > 0",
+                np.minimum(Z1, 0),
+            ),
+        ],
+        "logits": [
+            Slip(
+                "{name} is computed from Z1: the output layer takes the hidden layer's output A1",
+                Z1 @ params["W2"].T + params["b2"],
+            ),
+            Slip("{name} has no bias: add b2", A1 @ params["W2"].T),
+        ],
+        "loss": [
+            Slip(
+                "{name} is the sum over the batch: ℒ is the mean, divide by N",
+                n * f["loss"],
+            ),
+            Slip(
+                "{name} is averaged over all N × 10 entries of −Y ⊙ log P: average over the N "
+                "examples only (the one-hot Y keeps one term per row)",
+                f["loss"] / C,
+            ),
+            Slip(
+                "{name} normalises the softmax over the batch (axis=0): each example's "
+                "probabilities sum to 1 over its 10 classes, axis=1",
+                float(-logp_columns[np.arange(n), y].mean()),
+            ),
+            Slip(
+                "{name} sums −log P over all 10 classes of each example: only the true class yₙ "
+                "counts",
+                float(-logp.sum(axis=1).mean()),
+            ),
+            Slip("{name} is negative: ℒ = −log p of the true class", -f["loss"]),
+        ],
+    }
+
+
+@item(
+    "mlp_forward",
+    4,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="Z1, A1, logits and the loss agree with the checker's own forward pass, also for "
+    "logits in the thousands",
+)
+def check_mlp_forward(mlp_forward: Callable[..., Any]) -> Problems:
+    X, y, params = problem()
+    got = _as_dict(
+        call_safely(mlp_forward, X, y, _params_copy(params), name="mlp_forward"),
+        ("Z1", "A1", "logits", "loss"),
+        "mlp_forward",
+    )
+    right = forward(X, y, params)
+    slips = _forward_slips(X, y, params)
+    parts: dict[str, list[str]] = {}
+    for key in ("Z1", "A1", "logits"):
+        follows = _follows_forward(key, got, params)
+        if follows and parts.get(_BEFORE[key]):
+            parts[key] = [follows]
+            continue
+        parts[key] = compare(
+            right[key],
+            got[key],
+            key,
+            slips[key],
+            layout=LAYOUT[key],
+            shape_hints={
+                (H,): "np.max(Z1, 0) is the largest entry of each column; ReLU is the "
+                "element-wise np.maximum(Z1, 0)"
+            }
+            if key == "A1"
+            else None,
+        )
+    loss_problems = compare_number(right["loss"], got["loss"], "loss")
+    follows = _follows_forward("loss", got, params)
+    if loss_problems and follows and parts["logits"]:
+        loss_problems = [follows]
+    elif loss_problems and not not_a_number(got["loss"], ""):
+        loss_problems += diagnose(
+            right["loss"], float(np.asarray(got["loss"]).item()), "loss", slips["loss"]
+        )
+    if not loss_problems:
+        loss_problems = _stable(mlp_forward, X, y, params)
+    parts["loss"] = loss_problems
+    return _first_wrong(parts, "the forward pass")
+
+
+_BEFORE = {"A1": "Z1", "logits": "A1", "loss": "logits"}
+
+
+def _follows_forward(key: str, got: dict, params: dict[str, np.ndarray]) -> str:
+    """'A1 follows correctly from your Z1 …' when `key` is right given the learner's input."""
+    before = _BEFORE.get(key)
+    shapes = {"Z1": (N, H), "A1": (N, H), "logits": (N, C)}
+    if before is None or not _usable(got.get(before), shapes[before]):
+        return ""
+    u = got[before].astype(np.float64)
+    if key == "A1":
+        local = np.maximum(u, 0.0)
+    elif key == "logits":
+        local = u @ params["W2"].T + params["b2"]
+    else:
+        local = -log_softmax(u)[np.arange(N), _problem_labels()].mean()
+    mine = got[key]
+    if key == "loss":
+        ok = not not_a_number(mine, "") and not compare_number(float(local), mine, "")
+    else:
+        ok = not compare(local, mine, key)
+    return (
+        f"{key} follows correctly from your {before}: it is wrong only because {before} is"
+        if ok
+        else ""
+    )
+
+
+def _problem_labels() -> np.ndarray:
+    return problem()[1]
+
+
+def _stable(mlp_forward: Callable[..., Any], X, y, params) -> list[str]:
+    """[] when the loss is right also for logits in the thousands."""
+    big = _params_copy(params)
+    big["W2"] *= 400.0
+    right = forward(X, y, big)
+    got = call_safely(mlp_forward, X, y, _params_copy(big), name="mlp_forward")
+    if not isinstance(got, dict) or "loss" not in got:
+        return ["mlp_forward returned no loss for large logits"]
+    problems = compare_number(right["loss"], got["loss"], "the loss for logits in the thousands")
+    if problems:
+        problems.append(
+            "likely cause: exp of a large logit overflows to inf (and inf/inf is NaN): "
+            "subtract each row's largest logit before exponentiating; it cancels in the softmax"
+        )
+    return problems
+
+
+def _first_wrong(parts: dict[str, list[str]], what: str) -> dict[str, list[str]]:
+    """Lead with the first wrong part, by name; keep each diagnosis beside its part's values
+    ("likely mistake: your dW2 …": the registry moves "likely mistake: dW2 …" to the end)."""
+    for key, messages in parts.items():
+        parts[key] = [m.replace(f"{LIKELY}{key} ", f"{LIKELY}your {key} ", 1) for m in messages]
+    wrong = [k for k, v in parts.items() if v]
+    if wrong:
+        parts[wrong[0]] = [f"the first wrong value of {what} is {wrong[0]}", *parts[wrong[0]]]
+    return parts
+
+
+# --- mlp_backward --------------------------------------------------------------------------------
+
+
+def _usable(value: Any, shape: tuple[int, ...]) -> bool:
+    return (
+        isinstance(value, np.ndarray)
+        and value.shape == shape
+        and value.dtype.kind == "f"
+        and bool(np.isfinite(value).all())
+    )
+
+
+def _local(
+    key: str, got: dict, ref: dict, f: dict, X: np.ndarray, y: np.ndarray, W2: np.ndarray
+) -> tuple[np.ndarray, str, list[Slip]]:
+    """The value `key` should have given the learner's own upstream gradient (where usable),
+    what it was computed from, and the catalogue of slips made from that same upstream."""
+    n = len(y)
+    Z1, A1, P, Y = f["Z1"], f["A1"], f["P"], one_hot(y)
+    if key == "dlogits":
+        columns = P.copy()
+        columns[:, y] -= 1
+        softmax_columns = np.exp(f["logits"]) / np.exp(f["logits"]).sum(axis=0, keepdims=True)
+        return (
+            ref["dlogits"],
+            "",
+            [
+                Slip(
+                    "{name} is the softmax P alone: the gradient of the softmax cross-entropy "
+                    "subtracts the one-hot target, (P − Y)/N",
+                    P / n,
+                ),
+                Slip(
+                    "{name} subtracts 1 from whole columns: P[:, y] -= 1 picks every row of "
+                    "the columns y; pick the pairs (n, yₙ) with P[np.arange(N), y] -= 1",
+                    columns / n,
+                ),
+                Slip(
+                    "{name} normalises the softmax over the batch (axis=0): normalise each "
+                    "row over its 10 classes (axis=1)",
+                    (softmax_columns - Y) / n,
+                ),
+                Slip(
+                    "{name} forgets the 1/N: ℒ is the mean over the batch, so ∂ℒ/∂logits = "
+                    "(P − Y)/N",
+                    P - Y,
+                ),
+                Slip(
+                    "{name} has the opposite sign: ∂ℒ/∂logits is the prediction minus the "
+                    "target, (P − Y)/N",
+                    (Y - P) / n,
+                ),
+            ],
+        )
+    upstream = {"dW2": "dlogits", "db2": "dlogits", "dA1": "dlogits", "dZ1": "dA1"}.get(key, "dZ1")
+    shapes = {"dlogits": (n, C), "dA1": (n, H), "dZ1": (n, H)}
+    mine = _usable(got.get(upstream), shapes[upstream])
+    u = got[upstream].astype(np.float64) if mine else ref[upstream]
+    source = f"your {upstream}" if mine else ""
+    last = "the last example of the batch only"
+    plus = (
+        "{name} equals the contribution of " + last + ": `=` where `+=` belongs? The "
+        "examples' contributions add up"
+    )
+    if key == "dW2":
+        return (
+            u.T @ A1,
+            source,
+            [
+                Slip(
+                    "{name} uses Z1, the hidden layer before ReLU: the output layer's input is "
+                    "A1 = ReLU(Z1), dW2 = dlogits.T @ A1",
+                    u.T @ Z1,
+                ),
+                Slip(plus, np.outer(u[-1], A1[-1])),
+                Slip(
+                    "{name} is N = " + str(n) + " times too small: the 1/N is already in "
+                    "dlogits; do not divide again",
+                    u.T @ A1 / n,
+                ),
+            ],
+        )
+    if key in ("db2", "db1"):
+        name_up = upstream
+        return (
+            u.sum(axis=0),
+            source,
+            [
+                Slip(
+                    "{name} is the mean of " + name_up + " over the batch: the 1/N is already "
+                    "in "
+                    + name_up
+                    + "; the bias gradient sums over the batch axis, "
+                    + name_up
+                    + ".sum(axis=0)",
+                    u.mean(axis=0),
+                ),
+                Slip(plus, u[-1]),
+            ]
+            + (
+                [
+                    Slip(
+                        "{name} sums dA1, before the ReLU mask: sum dZ1 over the batch",
+                        ref["dA1"].sum(axis=0)
+                        if not _usable(got.get("dA1"), (n, H))
+                        else got["dA1"].sum(axis=0),
+                    )
+                ]
+                if key == "db1"
+                else []
+            ),
+        )
+    if key == "dA1":
+        return (
+            u @ W2,
+            source,
+            [
+                Slip(
+                    "{name} already has the ReLU mask: dA1 is ∂ℒ/∂A1, the gradient at the ReLU's "
+                    "output; the mask belongs in dZ1",
+                    (u @ W2) * (Z1 > 0),
+                ),
+                Slip(
+                    "{name} is N = " + str(n) + " times too small: the 1/N is already in "
+                    "dlogits; do not divide again",
+                    u @ W2 / n,
+                ),
+            ],
+        )
+    if key == "dZ1":
+        return (
+            u * (Z1 > 0),
+            source,
+            [
+                Slip(
+                    "{name} equals dA1: the ReLU derivative is missing, dZ1 = dA1 ⊙ ReLU'(Z1), "
+                    "with ReLU'(z) = 1 where z > 0 and 0 elsewhere",
+                    u,
+                ),
+                Slip(
+                    "{name} takes the ReLU mask from the wrong quantity (dA1 > 0, the upstream "
+                    "gradient): ReLU'(z) depends on the layer's input, keep dA1 where Z1 > 0",
+                    u * (u > 0),
+                ),
+                Slip(
+                    "{name} has the ReLU mask on the wrong side: it keeps dA1 where Z1 ≤ 0; "
+                    "ReLU passes the gradient where Z1 > 0",
+                    u * (Z1 <= 0),
+                ),
+                Slip(
+                    "{name} multiplies by A1 = ReLU(Z1): the derivative ReLU'(Z1) is 0 or 1, "
+                    "(Z1 > 0)",
+                    u * A1,
+                ),
+            ],
+        )
+    # dW1
+    dA1 = got["dA1"] if _usable(got.get("dA1"), (n, H)) else ref["dA1"]
+    return (
+        u.T @ X,
+        source,
+        [
+            Slip(
+                "{name} uses dA1 where dZ1 belongs: the ReLU mask is missing from the weight "
+                "gradient, dW1 = dZ1.T @ X",
+                dA1.T @ X,
+            ),
+            Slip(plus, np.outer(u[-1], X[-1])),
+            Slip(
+                "{name} is N = " + str(n) + " times too small: the 1/N is already in dlogits; do "
+                "not divide again",
+                u.T @ X / n,
+            ),
+        ],
+    )
+
+
+def _shape_hints(key: str, n: int) -> dict[tuple[int, ...], str] | None:
+    if key in ("db2", "db1"):
+        up = "dlogits" if key == "db2" else "dZ1"
+        return {
+            (n,): f"{key} is summed over the wrong axis: axis=1 adds up each example's entries; "
+            f"the bias gradient sums over the batch, {up}.sum(axis=0)",
+            (n, C if key == "db2" else H): f"{key} keeps the batch axis: b is added to every row "
+            f"(a broadcast), so its gradient sums {up} over the rows, {up}.sum(axis=0)",
+        }
+    if key == "dA1":
+        return {(n, C): "dA1 has the shape of dlogits: multiply by W2, dA1 = dlogits @ W2"}
+    return None
+
+
+@item(
+    "mlp_backward",
+    7,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="dlogits, dW2, db2, dA1, dZ1, dW1 and db1 agree with central finite differences "
+    "of the loss",
+)
+def check_mlp_backward(mlp_backward: Callable[..., Any]) -> Problems:
+    X, y, params = problem()
+    got = _as_dict(
+        call_safely(mlp_backward, X, y, _params_copy(params), name="mlp_backward"),
+        GRADIENTS,
+        "mlp_backward",
+    )
+    ref = backward(X, y, params)
+    numeric = finite_differences(X, y, params)
+    f = forward(X, y, params)
+    parts: dict[str, list[str]] = {}
+    first = ""
+    for key in GRADIENTS:
+        generic = transforms(N, sign=True)
+        problems = compare(
+            numeric[key], got[key], key, layout=LAYOUT[key], shape_hints=_shape_hints(key, N)
+        )
+        if not problems:
+            parts[key] = []
+            continue
+        local, source, slips = _local(key, got, ref, f, X, y, params["W2"])
+        follows = source and not compare(local, got[key], key)
+        if first and follows:
+            parts[key] = [
+                f"{key} follows correctly from {source}: it is wrong only because "
+                f"{source.removeprefix('your ')} is"
+            ]
+            continue
+        if not first:
+            first = key
+        if source and not follows and not _same_values(local, ref[key]):
+            # wrong given the learner's own upstream too: diagnose against that
+            problems = compare(
+                local,
+                got[key],
+                f"{key} (given {source})",
+                slips,
+                generic,
+                layout=LAYOUT[key],
+                shape_hints=_shape_hints(key, N),
+            )
+        else:
+            problems = compare(
+                numeric[key],
+                got[key],
+                key,
+                slips,
+                generic,
+                layout=LAYOUT[key],
+                shape_hints=_shape_hints(key, N),
+            )
+        parts[key] = problems
+    return _first_wrong(parts, "the backward pass")
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
+
+
+# --- train_mlp -----------------------------------------------------------------------------------
+
+
+def _validated_params(value: Any) -> tuple[dict[str, np.ndarray], list[float]]:
+    """(params, losses) from train_mlp's answer, or BadAnswer saying what is wrong."""
+    shape = "(params, losses): the dict {'W1', 'b1', 'W2', 'b2'} and the list of epoch losses"
+    if value is None:
+        raise BadAnswer(f"train_mlp returned None: return {shape}")
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise BadAnswer(f"train_mlp should return {shape}, got {describe(value)}")
+    params, losses = value
+    params = _as_dict(params, ("W1", "b1", "W2", "b2"), "train_mlp's params")
+    arrays = {}
+    hidden = None
+    for key in ("W1", "b1", "W2", "b2"):
+        p = params[key]
+        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+            raise BadAnswer(f"params[{key!r}] is {describe(p)}, expected a float array")
+        arrays[key] = p.astype(np.float64)
+    hidden = arrays["W1"].shape[0] if arrays["W1"].ndim == 2 else None
+    want = {"W1": (hidden, N_IN), "b1": (hidden,), "W2": (C, hidden), "b2": (C,)}
+    for key, shape_wanted in want.items():
+        if arrays[key].shape != shape_wanted:
+            raise BadAnswer(
+                f"params[{key!r}] has shape {arrays[key].shape}, expected {shape_wanted} "
+                f"(W1 (H, 64), b1 (H,), W2 (10, H), b2 (10,))"
+            )
+    if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) == 0:
+        raise BadAnswer(
+            f"train_mlp's losses should be a non-empty list of the epochs' training losses, got "
+            f"{describe(losses)}"
+        )
     try:
-        net = call_safely(train_mlp, digits.X_train, digits.y_train, 0, name="train_mlp")
+        history = [float(v) for v in np.asarray(losses, dtype=np.float64).ravel()]
+    except (TypeError, ValueError):
+        raise BadAnswer(f"train_mlp's losses should be numbers, got {describe(losses)}") from None
+    return arrays, history
+
+
+def _trained(train_mlp: Callable[..., Any], digits: Split):
+    try:
+        value = call_safely(train_mlp, digits.X_train, digits.y_train, 0, name="train_mlp")
     except NotAttempted as stop:
         raise NotAttempted(
-            f"{stop.messages[0]} (if train_mlp calls your minibatch_indices or train_step, "
-            "finish those first)"
+            f"{stop.messages[0]} (if train_mlp calls your mlp_backward, finish it first)"
         ) from None
-    if net is None:
-        raise BadAnswer("train_mlp returned None: return the trained network, `return net`")
-    if hasattr(net, "val_loss") and hasattr(net, "train_loss"):
-        raise BadAnswer(
-            "train_mlp returned a History (what bpcourse.training.train returns): return the "
-            "network itself"
-        )
-    if not callable(getattr(net, "predict", None)):
-        raise BadAnswer(
-            f"train_mlp should return the trained network (an MLP, with .predict), got "
-            f"{describe(net)}"
-        )
-    return net
+    return _validated_params(value)
 
 
-def _outputs(net: Any, X: np.ndarray) -> np.ndarray:
-    out = call_safely(net.predict, X.copy(), name="the returned network's predict")
-    problems = compare_array(np.zeros((len(X), 10)), out, "net.predict(X_val)", layout="(N, 10)")
-    if problems and not (isinstance(out, np.ndarray) and out.shape == (len(X), 10)):
-        raise BadAnswer(*problems)
-    return np.asarray(out, dtype=np.float64)
+def _predict(params: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.maximum(X @ params["W1"].T + params["b1"], 0) @ params["W2"].T + params["b2"]
 
 
-def _why_not_learned(net: Any, digits: Split, accuracy: float) -> str:
-    """The likely reason a returned network misses the target accuracy."""
-    layers = getattr(net, "layers", None) or [None]
-    last = layers[-1]
-    if isinstance(last, ActivationLayer) and last.activation.name == "softmax":
+def _why_not_learned(params: dict[str, np.ndarray], losses: list[float], digits: Split) -> str:
+    """What the losses and the parameters say about a run that missed the target."""
+    history = np.array(losses)
+    epochs = len(history)
+    shown = f"{history[0]:.3g} → {history[-1]:.3g} over {epochs} epoch{'s' * (epochs > 1)}"
+    outputs = _predict(params, digits.X_train)
+    if not np.isfinite(history).all() or not np.isfinite(outputs).all():
         return (
-            "the network ends with a softmax layer, but the loss applies the softmax itself: "
-            "build it with MLP(sizes, 'relu') (output_activation='identity', the default)"
+            "the loss or the parameters became NaN or inf: training diverged (η far too large, "
+            "or an unstable softmax: subtract each row's largest logit before exp)"
         )
-    outputs = _outputs(net, digits.X_train)
-    if not np.isfinite(outputs).all():
-        return "its outputs contain NaN or inf: training diverged; lower the learning rate"
-    train_loss = softmax_cross_entropy(outputs, digits.y_train)[0]
+    if epochs > 1 and history[-1] > history[0] * 1.05:
+        return (
+            f"the training loss went up ({shown}): the update adds the gradient; gradient "
+            "descent subtracts it, θ ← θ − η ∂ℒ/∂θ (or η is far too large)"
+        )
+    if epochs > 1 and np.ptp(history) <= 1e-9 * abs(history[0]):
+        return (
+            f"the training loss did not change at all ({shown}): the parameters are never "
+            "updated; write the new values back into params (params['W1'] -= lr * grads['dW1'] "
+            "changes the array in the dict)"
+        )
+    logp = log_softmax(outputs)
+    train_loss = float(-logp[np.arange(len(digits.y_train)), digits.y_train].mean())
     train_accuracy = float(np.mean(outputs.argmax(axis=1) == digits.y_train))
     known = f"training loss {train_loss:.3g}, training accuracy {train_accuracy:.1%}"
-    if train_loss > 5:
+    falling = epochs > 1 and history[-1] < history[-2]
+    if falling and train_loss > 0.5 and history[-1] > 0.85 * history[-2 if epochs < 4 else -4]:
         return (
-            f"{known}: far above the ln 10 = 2.30 of a network that knows nothing, so the steps "
-            "went uphill: gradient descent subtracts, p.value -= lr * p.grad (or η is far too "
-            "large)"
+            f"{known}; the loss falls, but slowly ({shown}): the steps are too small, the "
+            "learning rate η is too small (about 0.1 works for these digits)"
         )
-    if train_accuracy < 0.2:
+    if falling and epochs < 10:
         return (
-            f"{known}: the network has hardly changed from its random start; is every "
-            "parameter updated after each net.loss_and_backward (optimizer.step())?"
+            f"{known}; the loss was still falling fast ({shown}) when training stopped: train "
+            "for more epochs (10 to 30)"
         )
-    return (
-        f"{known}: it learns, but not enough yet: use every example of X in every epoch, in "
-        "shuffled mini-batches of about 32, with η about 0.1, for more epochs (10 to 30)"
-    )
+    return f"{known} ({shown}): it does not learn the training data well enough yet"
 
 
 @item(
     "train_mlp",
-    4,
+    6,
     NOTEBOOK,
-    checked_by=f"the network it trains reaches at least {TARGET_ACCURACY:.0%} accuracy on the "
-    "359 validation digits, and a second run with the same seed gives the same network",
+    forbid=LIBRARY,
+    checked_by=f"the parameters it trains reach at least {TARGET_ACCURACY:.0%} accuracy on the "
+    "359 validation digits, and a second run with the same seed gives the same parameters",
 )
 def check_train_mlp(train_mlp: Callable[..., Any]) -> Problems:
     digits = _digits()
-    net = _trained(train_mlp, digits)
-    outputs = _outputs(net, digits.X_val)
+    params, losses = _trained(train_mlp, digits)
+    outputs = _predict(params, digits.X_val)
     correct = int(np.sum(outputs.argmax(axis=1) == digits.y_val))
     accuracy = correct / len(digits.y_val)
     problems = []
-    if accuracy < TARGET_ACCURACY:
+    if not np.isfinite(outputs).all() or accuracy < TARGET_ACCURACY:
         problems = [
             f"validation accuracy {correct}/{len(digits.y_val)} = {accuracy:.1%}, below the "
             f"{TARGET_ACCURACY:.0%} asked for",
-            "likely cause: " + _why_not_learned(net, digits, accuracy),
+            "likely cause: " + _why_not_learned(params, losses, digits),
         ]
-    again = _outputs(_trained(train_mlp, digits), digits.X_val)
-    if not np.array_equal(outputs, again, equal_nan=True):
+    again, _ = _trained(train_mlp, digits)
+    if any(not np.array_equal(params[k], again[k], equal_nan=True) for k in params):
         problems.append(
-            "two runs with seed=0 gave different networks: derive all randomness from seed, "
-            "MLP(..., seed=seed) and rng = np.random.default_rng(seed) for the shuffling (not "
-            "np.random.permutation)"
+            "two runs with seed=0 gave different parameters: derive all randomness from seed, "
+            "rng = np.random.default_rng(seed), for the initial weights and the shuffling "
+            "(not np.random.normal or np.random.permutation)"
         )
     return problems
+
+
+# --- conceptual questions (answers stored as salted digests) -------------------------------------
+
+question(
+    "q_dW1_shape",
+    1,
+    NOTEBOOK,
+    "0f7af1fd80dbcdabdf7709755e8a8a80aea7e16e24763d7d0920ecfe79d85d50",
+    kind="shape",
+    revisit="the shape rule: ∂ℒ/∂V has the shape of V, and W(l) is stored (n_out, n_in)",
+)
+question(
+    "q_initial_loss",
+    1,
+    NOTEBOOK,
+    "44bce6c68f55673c0e2e011db4abe685a1333932968b78bec084553ea044cb1c",
+    kind="number",
+    revisit="the softmax of equal logits, and −log of the true class's probability",
+)
+question(
+    "q_backprop_is",
+    1,
+    NOTEBOOK,
+    "567979506b5a7a82c181f847247cd26844cc7b95af3f9ff110f8080ff193ccd6",
+    kind="letter",
+    revisit="which part of your train_mlp computes gradients and which part changes the weights",
+)
