@@ -152,6 +152,18 @@ def slides_exporter():
     return SlidesExporter(config=config)
 
 
+def _link_decks(html_text: str, stems: set[str]) -> str:
+    """Point links to other lessons (`NN_name.ipynb`) at their decks (`NN_name.html`)."""
+
+    def deck(match: re.Match) -> str:
+        stem = match.group(2)
+        return f'href="{stem}.html{match.group(3) or ""}"' if stem in stems else match.group(0)
+
+    return re.sub(
+        r'href="((?:\.\./lessons/)?)([0-9]{2}_[a-z0-9_]+)\.ipynb(#[^"]*)?"', deck, html_text
+    )
+
+
 def build_slides(out: Path = ROOT / "build" / "slides", root: Path = ROOT) -> list[Path]:
     """Write out/NN_name.html for every lesson, out/index.html, and the assets in out/_assets."""
     ensure_assets()
@@ -163,6 +175,7 @@ def build_slides(out: Path = ROOT / "build" / "slides", root: Path = ROOT) -> li
     rows = []
     for lesson in notebooks("lessons", root):
         body, _ = exporter.from_filename(str(lesson))
+        body = _link_decks(body, {p.stem for p in notebooks("lessons", root)})
         deck = out / f"{lesson.stem}.html"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)

@@ -228,3 +228,14 @@ def test_site_shows_every_saved_picture_including_widget_fallbacks(site):
         html = (site / "lessons" / f"{lesson.stem}.html").read_text(encoding="utf-8")
         assert "application/vnd.jupyter.widget-view+json" not in html, lesson.name
         assert html.count("<img") >= pictures, lesson.name
+
+
+def test_links_between_lessons_point_at_their_decks():
+    html = (
+        '<a href="05_x_y.ipynb">n</a><a href="../lessons/05_x_y.ipynb#top">m</a>'
+        '<a href="../exercises/05_x_y.ipynb">e</a><a href="07_not_here.ipynb">f</a>'
+    )
+    assert kit._link_decks(html, {"05_x_y"}) == (
+        '<a href="05_x_y.html">n</a><a href="05_x_y.html#top">m</a>'
+        '<a href="../exercises/05_x_y.ipynb">e</a><a href="07_not_here.ipynb">f</a>'
+    )
