@@ -21,7 +21,7 @@ LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test lint format bench clean distclean
+.PHONY: help setup lab test lint format bench clean distclean slides site
 
 help:
 	@echo "make lab     set up (if needed) and open the course in JupyterLab"
@@ -30,6 +30,8 @@ help:
 	@echo "make lint    ruff check, ruff format --check and mypy (CI runs it after make test)"
 	@echo "make format  sort imports and format the code with ruff"
 	@echo "make bench   run the benchmarks (benchmarks/run_all.py)"
+	@echo "make slides  offline reveal.js decks of the lessons in build/slides (docs/instructor.md)"
+	@echo "make site    the course as an offline static website in build/site (docs/instructor.md)"
 	@echo "make clean   remove caches and build output (keeps .venv); distclean also removes .venv"
 
 setup: $(STAMP) $(LAB_SETTINGS)
@@ -64,6 +66,13 @@ format: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
+
+# Instructor kit (instructor/build.py): needs npm, which installs the pinned reveal.js and MathJax.
+slides: setup
+	$(BIN)/python instructor/build.py slides
+
+site: setup
+	$(BIN)/python instructor/build.py site
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
