@@ -27,8 +27,8 @@ EXERCISES = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
 
 PROBE = """
 import json
-from bpcourse.checking.grader import GRADER
-results = {k: [r.status, r.points, r.max_points] for k, r in GRADER.results.items()}
+from bpcourse.checking import SCOREBOARD
+results = {k: [r.status, r.points, r.max_points] for k, r in SCOREBOARD.results.items()}
 print("RESULTS" + json.dumps(results))
 """
 

@@ -205,7 +205,7 @@ def assert_others_pass(record, *but):
 def test_correct_submission_gets_full_points(batch):
     out, records = batch
     r = records["correct"]
-    assert r["score"] == r["max_score"] == 11 and not r["repairs"] and not r["problems"]
+    assert r["score"] == r["max_score"] == 14 and not r["repairs"] and not r["problems"]
     assert (out / "feedback" / "correct.html").read_text().count("passed") >= 5
 
 
@@ -259,9 +259,9 @@ def test_deleted_duplicated_and_retyped_cells_are_repaired(batch):
     assert any("missing" in m for m in deleted["repairs"])
     assert_others_pass(deleted, "tanh_backward")
     dup = records["duplicated"]
-    assert dup["score"] == 11 and any("2 times" in m for m in dup["repairs"])
+    assert dup["score"] == 14 and any("2 times" in m for m in dup["repairs"])
     retyped = records["retyped"]
-    assert retyped["score"] == 11
+    assert retyped["score"] == 14
     text = "\n".join(retyped["repairs"])
     assert "no nbgrader metadata" in text and "markdown" in text and "edited" in text
     assert "no nbgrader metadata" in feedback(out, "retyped")
@@ -276,7 +276,7 @@ def test_monkeypatching_and_fake_prints_change_nothing(batch):
 
 def test_writing_into_the_output_folder_has_no_effect(batch):
     out, records = batch
-    assert records["writes_output"]["score"] == 11
+    assert records["writes_output"]["score"] == 14
     assert "hacked" not in (out / "grades.csv").read_text()
     assert not (out / "feedback" / "writer.txt").exists()
     assert not (out / "out").exists()
@@ -290,9 +290,9 @@ def test_bad_files_are_reported_and_odd_notebooks_graded(batch):
     assert "not JSON" in reasons["not_json"] and "empty" in reasons["empty"]
     assert "06_training" in reasons["other_exercise"]
     bare = records["no_metadata"]
-    assert bare["score"] == 11 and "no nbgrader metadata" in bare["repairs"][0]
+    assert bare["score"] == 14 and "no nbgrader metadata" in bare["repairs"][0]
     huge = records["huge_output"]
-    assert huge["score"] == 11 and any("truncated" in p for p in huge["problems"])
+    assert huge["score"] == 14 and any("truncated" in p for p in huge["problems"])
 
 
 def test_grade_table_and_summary(batch):
@@ -302,7 +302,7 @@ def test_grade_table_and_summary(batch):
     assert list(rows[0]) == NBGRADER_COLUMNS + ITEMS
     assert len(rows) == sum("items" in r for r in records.values()) == 15
     correct = next(r for r in rows if r["student_id"] == "correct")
-    assert float(correct["score"]) == 11 and correct["assignment"] == NAME
+    assert float(correct["score"]) == 14 and correct["assignment"] == NAME
     with open(out / "summary.csv") as f:
         summary = {row["item"]: row for row in csv.DictReader(f)}
     assert set(summary) == set(ITEMS)
@@ -322,7 +322,7 @@ def test_an_interrupted_run_resumes(tmp_path):
         "sha256": file_hash(folder / "done.ipynb"),
         "assignment": NAME,
         "score": 7,
-        "max_score": 11,
+        "max_score": 14,
         "repairs": [],
         "problems": [],
         "items": [

@@ -120,23 +120,11 @@ def test_plot_cells_end_with_show(lesson):
 #     "Monash University's course notes on backpropagation", Wikipedia "Backpropagation");
 #   * no `\partial L` (the loss is \mathcal L; L counts layers).
 # And no stored output may contain an absolute path (/home/..., /work/..., C:\...).
-#
-# Lessons 04-06 are being rewritten to this standard on another branch; until that lands
-# they are expected to fail these checks (xfail, not strict: they pass as soon as they meet it).
-FIRST_EDITION = {
-    "04_backpropagation_through_layers",
-    "05_activations_and_losses",
-    "06_training_a_multilayer_perceptron",
-}
 
 
-@pytest.fixture(params=LESSONS, ids=[p.stem for p in LESSONS])
+@pytest.fixture(params=LESSONS + OPTIONAL, ids=[p.stem for p in LESSONS + OPTIONAL])
 def second_edition_lesson(request):
     path = request.param
-    if path.stem in FIRST_EDITION:
-        request.applymarker(
-            pytest.mark.xfail(reason="second edition of this lesson not merged yet", strict=False)
-        )
     return path, nbformat.read(path, as_version=4)
 
 
