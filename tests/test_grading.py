@@ -28,6 +28,9 @@ ITEMS = [
     "softmax_cross_entropy_grad",
     "stable_logsumexp",
     "bce_with_logits",
+    "q_softmax_row_sum",
+    "q_sigmoid_max_slope",
+    "q_dead_relu",
 ]
 
 
@@ -218,7 +221,7 @@ def test_blank_exercise_gets_zero_not_attempted(batch):
 def test_wrong_answer_gets_partial_points_and_a_diagnosis(batch):
     out, records = batch
     r = records["wrong"]
-    assert r["score"] == 9
+    assert r["score"] == 12
     assert items(r)["tanh_backward"]["status"] == "failed"
     assert items(r)["tanh_backward"]["messages"]
     assert items(r)["tanh_backward"]["messages"][0] in feedback(out, "wrong")
