@@ -24,6 +24,34 @@ from bpcourse.checking.compare import compare_array
 from bpcourse.checking.diagnose import LIKELY
 from bpcourse.gradcheck import LAYER_TOLERANCE, relative_error
 
+# the library code that would do the asked-for work: an answer that uses it scores nothing
+BACKPROP_SHORTCUTS = (
+    *(
+        f"bpcourse.activations.{name}"  # the forward functions sigmoid, tanh, relu, softmax
+        for name in (  # are tools the notebook imports; their derivatives are the work
+            "logsumexp",
+            "log_softmax",
+            "softmax_and_log_softmax",
+            "softmax_backward",
+            "softplus",
+            "softplus_derivative",
+            "sigmoid_derivative",
+            "tanh_derivative",
+            "relu_derivative",
+            "leaky_relu_derivative",
+            "get_activation",
+        )
+    ),
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "scipy.special",
+)
+
 MATCH = 1e-6
 
 

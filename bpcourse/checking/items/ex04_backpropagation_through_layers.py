@@ -33,6 +33,7 @@ from bpcourse.checking.diagnose import (
     last_contribution_only,
     missing_derivative,
 )
+from bpcourse.checking.items.ex04_06_catalogue import BACKPROP_SHORTCUTS
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import BadAnswer, LearnerError, call_safely, expect_tuple
 from bpcourse.gradcheck import numerical_gradient, relative_error
@@ -41,33 +42,7 @@ from bpcourse.losses import half_squared_error
 from bpcourse.network import MLP
 
 NOTEBOOK = "04_backpropagation_through_layers"
-# the library code that would do the asked-for work: an answer that uses it scores nothing
-LIBRARY = (
-    *(
-        f"bpcourse.activations.{name}"  # the forward functions sigmoid, tanh, relu, softmax
-        for name in (  # are tools the notebook imports; their derivatives are the work
-            "logsumexp",
-            "log_softmax",
-            "softmax_and_log_softmax",
-            "softmax_backward",
-            "softplus",
-            "softplus_derivative",
-            "sigmoid_derivative",
-            "tanh_derivative",
-            "relu_derivative",
-            "leaky_relu_derivative",
-            "get_activation",
-        )
-    ),
-    "bpcourse.losses",
-    "bpcourse.layers",
-    "bpcourse.network",
-    "bpcourse.training",
-    "bpcourse.optim",
-    "bpcourse.gradcheck",
-    "bpcourse.autodiff",
-    "scipy.special",
-)
+LIBRARY = BACKPROP_SHORTCUTS
 N, N_IN, N_HIDDEN, N_OUT = 5, 4, 3, 2
 
 

@@ -32,39 +32,14 @@ from bpcourse.checking.diagnose import (
     mask_wrong_side,
     missing_derivative,
 )
+from bpcourse.checking.items.ex04_06_catalogue import BACKPROP_SHORTCUTS
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import call_safely, expect_tuple
 from bpcourse.gradcheck import numerical_gradient
 from bpcourse.losses import binary_cross_entropy, softmax_cross_entropy
 
 NOTEBOOK = "05_activations_and_losses"
-# the library code that would do the asked-for work: an answer that uses it scores nothing
-LIBRARY = (
-    *(
-        f"bpcourse.activations.{name}"  # the forward functions sigmoid, tanh, relu, softmax
-        for name in (  # are tools the notebook imports; their derivatives are the work
-            "logsumexp",
-            "log_softmax",
-            "softmax_and_log_softmax",
-            "softmax_backward",
-            "softplus",
-            "softplus_derivative",
-            "sigmoid_derivative",
-            "tanh_derivative",
-            "relu_derivative",
-            "leaky_relu_derivative",
-            "get_activation",
-        )
-    ),
-    "bpcourse.losses",
-    "bpcourse.layers",
-    "bpcourse.network",
-    "bpcourse.training",
-    "bpcourse.optim",
-    "bpcourse.gradcheck",
-    "bpcourse.autodiff",
-    "scipy.special",
-)
+LIBRARY = BACKPROP_SHORTCUTS
 N, UNITS, CLASSES = 6, 4, 3
 
 
