@@ -37,6 +37,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# The library modules that compute a network's gradients or train it: an item that asks for
+# that work forbids them all (plus what else the item names).
+NETWORK_LIBRARY = (
+    "bpcourse.losses",
+    "bpcourse.layers",
+    "bpcourse.network",
+    "bpcourse.training",
+    "bpcourse.optim",
+    "bpcourse.gradcheck",
+    "bpcourse.autodiff",
+    "scipy.special",
+)
 IMPORTERS = ("__import__", "importlib.import_module", "import_module")
 Scope = dict[str, "Binding"]
 

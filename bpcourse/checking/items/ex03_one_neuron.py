@@ -30,6 +30,7 @@ from bpcourse.checking.diagnose import (
 )
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import LearnerError, call_safely, expect_tuple
+from bpcourse.checking.shortcuts import NETWORK_LIBRARY
 from bpcourse.gradcheck import numerical_gradient
 from bpcourse.layers import Dense
 from bpcourse.network import MLP
@@ -40,15 +41,8 @@ N, N_IN = 6, 3
 SIGMA_PRIME = "σ'(z) = ŷ(1 − ŷ)"
 LIBRARY = (
     "bpcourse.activations",
-    "bpcourse.losses",
-    "bpcourse.layers",
-    "bpcourse.network",
-    "bpcourse.training",
-    "bpcourse.optim",
-    "bpcourse.gradcheck",
-    "bpcourse.autodiff",
+    *NETWORK_LIBRARY,
     "bpcourse.widgets",
-    "scipy.special",
 )
 CAUSES = {
     "sign": "the loss's derivative is ∂ℒₙ/∂ŷₙ = ŷₙ − yₙ, prediction minus target",
