@@ -23,6 +23,8 @@ The library the course's notebooks import. One concept per module:
 - `checking`, `exercises`: answer checks for the graded exercises, and the generator that
   makes `exercises/` from `solutions/`; `grading`: the instructor's grader (`bpcourse grade`)
 - `notebooks`: run and check the course's notebooks (for maintainers)
+- `cli`: the `bpcourse` command over these tools (`bpcourse grade`, `bpcourse exercises
+  generate`, `bpcourse notebooks run|check`)
 
 Importing `bpcourse` loads NumPy only; SymPy, matplotlib, ipywidgets and scikit-learn are
 imported by the modules that need them, when they are used.

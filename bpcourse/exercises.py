@@ -1,8 +1,10 @@
 """Generate the exercise notebooks from the solution notebooks: one source, nbgrader's format.
 
-    python -m bpcourse.exercises generate                         # every solutions/*.ipynb
-    python -m bpcourse.exercises generate solutions/04_x.ipynb    # one notebook
-    python -m bpcourse.exercises generate --check                 # exit 1 if exercises/ drifted
+    bpcourse exercises generate                         # every solutions/*.ipynb
+    bpcourse exercises generate solutions/04_x.ipynb    # one notebook
+    bpcourse exercises generate --check                 # exit 1 if exercises/ drifted
+
+(`python -m bpcourse.exercises ...` is the same command.)
 
 Run it from the repository root. `solutions/NN_topic.ipynb` is the source of truth;
 `exercises/NN_topic.ipynb` is written from it and never edited by hand. The format is
@@ -386,8 +388,7 @@ def generate(sources: list[Path], check: bool = False) -> int:
         drift = [f"{t} differs from what its solution generates" for t in changed] + stale
         if drift:
             print(
-                "exercises out of date (run `python -m bpcourse.exercises generate`):\n"
-                + "\n".join(drift),
+                "exercises out of date (run `bpcourse exercises generate`):\n" + "\n".join(drift),
                 file=sys.stderr,
             )
             return 1
@@ -403,9 +404,10 @@ def generate(sources: list[Path], check: bool = False) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m bpcourse.exercises") -> int:
+    """The command line (also `bpcourse exercises ...`); returns the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m bpcourse.exercises",
+        prog=prog,
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,7 +1,9 @@
 """Run the course's notebooks and keep them clean, for maintainers.
 
-    python -m bpcourse.notebooks run lessons/03_one_neuron.ipynb   # execute, store outputs
-    python -m bpcourse.notebooks check lessons/*.ipynb              # stored as it should be?
+    bpcourse notebooks run lessons/03_one_neuron.ipynb   # execute, store outputs
+    bpcourse notebooks check lessons/*.ipynb              # stored as it should be?
+
+(`python -m bpcourse.notebooks ...` is the same command.)
 
 `run` executes a notebook top to bottom in a fresh kernel (working directory: the notebook's
 folder), stores the outputs, and strips what a reader does not need (timings, widget state,
@@ -81,8 +83,9 @@ def problems(nb: Any, name: str = "notebook") -> list[str]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bpcourse.notebooks", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m bpcourse.notebooks") -> int:
+    """The command line (also `bpcourse notebooks ...`); returns the exit code."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks and store their outputs")
     run.add_argument("paths", nargs="+", type=Path)
