@@ -3,6 +3,7 @@
 - environment.yml (conda) lists the same dependencies as pyproject.toml (pip);
 - `import bpcourse` stays light: the heavy optional libraries load only when used;
 - the README's two commands exist in the Makefile, and CI runs the README's test command.
+- no module of `bpcourse` is over 600 lines.
 """
 
 from __future__ import annotations
@@ -219,3 +220,32 @@ def test_make_test_runs_pytest_in_the_venv():
     )
     assert done.returncode == 0, done.stderr
     assert ".venv/bin/python -m pytest -n auto --dist loadfile" in done.stdout
+
+
+MAX_MODULE_LINES = 600
+
+
+def long_modules(package: Path, limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    """{path: lines} of the package's modules longer than `limit` lines."""
+    counts = {
+        path.relative_to(package.parent).as_posix(): len(path.read_text("utf-8").splitlines())
+        for path in sorted(package.rglob("*.py"))
+    }
+    return {path: n for path, n in counts.items() if n > limit}
+
+
+def test_no_module_of_bpcourse_is_over_600_lines():
+    too_long = long_modules(ROOT / "bpcourse")
+    assert not too_long, (
+        f"modules over {MAX_MODULE_LINES} lines (split them by concept, re-exporting what "
+        f"the lessons import): {too_long}"
+    )
+
+
+def test_the_line_limit_catches_a_long_module(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "big.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    (package / "ok.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    assert long_modules(package) == {"pkg/sub/big.py": MAX_MODULE_LINES + 1}
