@@ -45,12 +45,18 @@ class Wrong:
     """A known wrong answer of an item's catalogue and the diagnosis it must produce.
 
     `diagnosis` None: a slip (often two combined) that no diagnosis fits; the feedback must
-    then say what is wrong without naming any of the catalogue's causes.
+    then say what is wrong without naming any of the catalogue's causes. `also`: diagnoses of
+    other catalogue entries the answer really deserves too (a second, real slip, e.g. an
+    unshifted exponential that also overflows); the feedback may give them. `raises`: the slip
+    makes the learner's own code raise (shapes that do not fit), so the result is an error
+    rather than a failure, with the diagnosis all the same.
     """
 
     name: str
     answer: Any
     diagnosis: str | None
+    also: tuple[str, ...] = ()
+    raises: bool = False
 
 
 def items_of(notebook: str) -> list[tuple[str, float]]:

@@ -11,8 +11,7 @@
   mistake triggers its own diagnosis and no other mistake of the item triggers it.
 - `test_exNN_*.py`: what is particular to one notebook's items.
 
-Exercises 04–06: add `answers_ex04.py`, `answers_ex05.py`, `answers_ex06.py` here with the
-same names; the contract picks them up.
+A new exercise adds its `answers_exNN.py` here with the same names; the contract picks it up.
 """
 
 from __future__ import annotations

@@ -122,11 +122,20 @@ def test_a_known_mistake_triggers_its_diagnosis_and_no_other(module, grade_id, i
     wrongs = ANSWERS[module].CATALOGUE[grade_id]
     wrong = wrongs[index]
     result = contract.run(grade_id, wrong.answer)
-    assert result.status == "failed" and result.points < result.max_points, str(result)
+    status = "error" if wrong.raises else "failed"
+    assert result.status == status and result.points < result.max_points, str(result)
     text = "\n".join(result.messages)
     if wrong.diagnosis is not None:
         assert wrong.diagnosis in text, f"{wrong.name}: {result}"
-    others = {w.diagnosis for w in wrongs if w.diagnosis and w.diagnosis != wrong.diagnosis}
+    # another entry's diagnosis may appear only when it is part of this one's, or in `also`
+    others = {
+        w.diagnosis
+        for w in wrongs
+        if w.diagnosis
+        and w.diagnosis != wrong.diagnosis
+        and (wrong.diagnosis is None or w.diagnosis not in wrong.diagnosis)
+        and w.diagnosis not in wrong.also
+    }
     wrongly = [d for d in others if d in text]
     assert not wrongly, f"{wrong.name} is also diagnosed as {wrongly}: {result}"
 
