@@ -9,6 +9,13 @@ diagonal) and has its own `softmax_backward`.
 All functions are stable for extreme inputs (|z| = 1e4, and float16 at its limit ±6e4,
 give no overflow warning), keep the dtype of their input, and refuse complex input with a
 TypeError naming the function.
+
+NaN and inf, one rule per kind of function. The element-wise activations give the
+function's limit at ±inf (sigmoid(−inf) = 0, tanh(inf) = 1, relu(inf) = inf) and NaN for
+NaN, without a warning. The functions of a row of logits (`softmax`, `log_softmax`,
+`softmax_and_log_softmax`, `logsumexp`) raise NonFiniteError naming the first bad entry,
+exactly as the losses do for their logits (`bpcourse.losses`): a non-finite logit has no
+meaningful probability, and a NaN row would otherwise spread silently.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpcourse.validation import check_positive, lookup
+from bpcourse.validation import check_finite, check_positive, lookup
 
 LEAKY_RELU_SLOPE = 0.01
 
@@ -31,6 +38,11 @@ def real_array(z: np.ndarray, name: str) -> np.ndarray:
     if z.dtype.kind not in "biuf":
         raise TypeError(f"{name}: input must hold real numbers, got dtype {z.dtype}")
     return z
+
+
+def finite_logits(z: np.ndarray, name: str) -> np.ndarray:
+    """`z` as a real array with no NaN or inf, else TypeError / NonFiniteError naming `name`."""
+    return check_finite(real_array(z, name), f"{name}: input")
 
 
 def _computing_dtype(z: np.ndarray) -> np.ndarray:
@@ -84,7 +96,9 @@ def leaky_relu_derivative(
 
 def softplus(z: np.ndarray) -> np.ndarray:
     r"""$\log(1+e^z)$, computed as `logaddexp(0, z)` so it never overflows."""
-    return np.logaddexp(0, real_array(z, "softplus"))
+    z = real_array(z, "softplus")
+    with np.errstate(invalid="ignore"):  # NaN in, NaN out, without a warning (as the others)
+        return np.logaddexp(0, z)
 
 
 def softplus_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -102,7 +116,7 @@ def identity_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     r"""$\log\sum_i e^{z_i}$ along `axis`, shifted by the maximum so it never overflows."""
-    z = real_array(z, "logsumexp")
+    z = finite_logits(z, "logsumexp")
     dtype, z = z.dtype, _computing_dtype(z)
     m = np.max(z, axis=axis, keepdims=True)
     out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
@@ -112,7 +126,7 @@ def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     r"""$\mathrm{softmax}(z)_i = e^{z_i}/\sum_j e^{z_j}$ along `axis` (rows of a batch)."""
-    z = real_array(z, "softmax")
+    z = finite_logits(z, "softmax")
     dtype, z = z.dtype, _computing_dtype(z)
     e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     p = e / np.sum(e, axis=axis, keepdims=True)
@@ -129,7 +143,7 @@ def softmax_and_log_softmax(
     and $\log p$ never takes the log of an underflowed 0. float16 is computed in float32;
     its log p stays float32 (it can lie far below float16's limit of -65504).
     """
-    z = real_array(z, name)
+    z = finite_logits(z, name)
     dtype, z = z.dtype, _computing_dtype(z)
     shifted = z - np.max(z, axis=axis, keepdims=True)
     e = np.exp(shifted)

@@ -50,7 +50,7 @@ def batchnorm_forward(
         if n < 2:
             raise ShapeError(
                 f"{who}: a training-mode batch needs at least 2 examples, got shape {X.shape}: "
-                "the batch variance is undefined for N = 1 (use a larger batch, or "
+                f"the batch variance is undefined for N = {n} (use a larger batch, or "
                 "training=False to use the running averages)"
             )
         mean = X.mean(axis=0)

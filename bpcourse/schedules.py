@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bpcourse.validation import check_positive
+from bpcourse.validation import check_positive, is_int
 
 
 def _check_decay(gamma: float) -> float:
@@ -34,7 +34,7 @@ class StepDecay:
 
     def __post_init__(self) -> None:
         check_positive(self.lr, "learning rate")
-        if isinstance(self.step_size, bool) or not isinstance(self.step_size, int):
+        if not is_int(self.step_size):
             raise TypeError(f"step_size must be an int, got {type(self.step_size).__name__}")
         if self.step_size < 1:
             raise ValueError(f"step_size must be >= 1 epoch, got {self.step_size}")

@@ -66,12 +66,21 @@ def check_ndim(x: np.ndarray, ndim: int, name: str, layout: str) -> np.ndarray:
     return x
 
 
+def is_int(value: Any) -> bool:
+    """Whether `value` is a whole number: an int or a NumPy integer, never a bool (nor 3.0).
+
+    The library's one test of "an integer"; `check_int` raises with it, and the few places
+    that need another error (a TypeError, their own message) ask it too.
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def check_int(value: Any, name: str, minimum: int = 1, allow_none: bool = False) -> Any:
     """`value` as an int >= `minimum` (None passes with `allow_none`), or a ValueError naming
     `name`. Booleans and floats are refused, even 3.0: a count is an int."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if not is_int(value) or value < minimum:
         kind = {1: "a positive int", 0: "an int >= 0"}.get(minimum, f"an int >= {minimum}")
         raise ValueError(f"{name} must be {kind}{' or None' if allow_none else ''}, got {value!r}")
     return int(value)

@@ -32,9 +32,12 @@ from bpcourse.activations import (
     sigmoid,
     sigmoid_derivative,
     softmax,
+    softmax_and_log_softmax,
     softmax_backward,
     tanh_derivative,
 )
+from bpcourse.losses import softmax_cross_entropy
+from bpcourse.validation import NonFiniteError
 
 TOLERANCE = 1e-7  # COURSE.md: a single layer or loss, float64 central differences
 H = 1e-5
@@ -402,3 +405,44 @@ def test_leaky_relu_slope_is_honoured_by_its_derivative(slope):
     np.testing.assert_array_equal(leaky_relu_derivative(z, z, slope=slope), analytic)
     np.testing.assert_array_equal(act(z), leaky_relu(z, slope=slope))
     assert np.any(analytic == slope) and np.any(analytic == 1.0)
+
+
+# --- NaN and inf: one rule per kind of function (issue 12) ----------------------------------
+
+INFINITE_LIMITS = {  # f(+inf), f(-inf)
+    "sigmoid": (1.0, 0.0),
+    "tanh": (1.0, -1.0),
+    "relu": (np.inf, 0.0),
+    "leaky_relu": (np.inf, -np.inf),
+    "softplus": (np.inf, 0.0),
+    "identity": (np.inf, -np.inf),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_an_elementwise_activation_gives_its_limits_at_inf_and_nan_for_nan(name):
+    with strict_numerics():
+        a = ACTIVATIONS[name](np.array([np.inf, -np.inf, np.nan]))
+    np.testing.assert_array_equal(a[:2], INFINITE_LIMITS[name])
+    assert np.isnan(a[2])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(
+    ("name", "function"),
+    [
+        ("softmax", softmax),
+        ("log_softmax", log_softmax),
+        ("logsumexp", logsumexp),
+        ("softmax", softmax_and_log_softmax),  # named as the softmax (its default name)
+    ],
+)
+def test_the_softmax_family_refuses_non_finite_logits_like_the_losses(name, function, bad):
+    z = np.array([[0.0, 1.0, 2.0], [3.0, bad, 5.0]])
+    with strict_numerics(), pytest.raises(NonFiniteError) as info:
+        function(z)
+    message = str(info.value)
+    assert message.startswith(f"{name}: input contains 1 non-finite value")
+    assert f"the first is {bad} at index (1, 1)" in message
+    with pytest.raises(NonFiniteError, match=r"softmax_cross_entropy: logits .* index \(1, 1\)"):
+        softmax_cross_entropy(z, np.array([0, 1]))

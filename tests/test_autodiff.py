@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpcourse.autodiff import (
-    Layer,
     Neuron,
+    ScalarLayer,
     ScalarMLP,
     Value,
     backward,
@@ -417,7 +417,7 @@ def test_mlp_shapes_parameters_and_zero_grad():
     model.zero_grad()
     assert all(p.grad == 0 for p in params)
     assert isinstance(ScalarMLP(2, [3, 2])([1.0, 2.0]), list)
-    assert len(Layer(3, 4)([1.0, 2.0, 3.0])) == 4
+    assert len(ScalarLayer(3, 4)([1.0, 2.0, 3.0])) == 4
 
 
 def test_models_are_deterministic_given_a_seed():

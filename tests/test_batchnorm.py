@@ -244,6 +244,8 @@ def test_a_batch_of_one_in_training_mode_is_refused():
         BatchNorm(3, name="bn1").forward(np.ones((1, 3)), training=True)
     with pytest.raises(ShapeError, match="undefined for N = 1"):
         batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
+    with pytest.raises(ShapeError, match=r"at least 2 examples, got shape \(0, 3\).*N = 0"):
+        batchnorm_forward(np.ones((0, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3))
 
 
 def test_bad_constructor_arguments():

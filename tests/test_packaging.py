@@ -249,3 +249,39 @@ def test_the_line_limit_catches_a_long_module(tmp_path):
     (package / "sub" / "big.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
     (package / "ok.py").write_text("x = 1\n" * MAX_MODULE_LINES)
     assert long_modules(package) == {"pkg/sub/big.py": MAX_MODULE_LINES + 1}
+
+
+# Public classes defined under the same name in two modules (issue 12: "names that clash"),
+# with why each is still here. Remove an entry when its clash is gone.
+# name -> the package whose copy clashes with the one elsewhere.
+KNOWN_CLASHES = {
+    # the grader's exercise record vs checking.registry.Item; bpcourse/grading/ is being
+    # rewritten on its own branch
+    "Item": "bpcourse.grading",
+}
+
+
+def _expected(name: str, modules: set[str]) -> bool:
+    package = KNOWN_CLASHES.get(name)
+    return package is not None and sum(not m.startswith(package) for m in modules) <= 1
+
+
+def test_no_two_modules_define_a_public_class_of_the_same_name():
+    import importlib
+    import inspect
+    import pkgutil
+    from collections import defaultdict
+
+    import bpcourse
+
+    defined: dict[str, set[str]] = defaultdict(set)
+    for info in pkgutil.walk_packages(bpcourse.__path__, "bpcourse."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if inspect.isclass(obj) and obj.__module__ == info.name and not name.startswith("_"):
+                defined[name].add(info.name)
+    clashes = {name: mods for name, mods in defined.items() if len(mods) > 1}
+    unexpected = {n: sorted(m) for n, m in clashes.items() if not _expected(n, m)}
+    assert not unexpected, f"classes of the same name in several modules: {unexpected}"

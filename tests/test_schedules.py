@@ -152,3 +152,7 @@ def test_a_schedule_that_returns_an_invalid_rate_is_refused():
     net = MLP([2, 3, 2], "tanh")
     with pytest.raises(ValueError, match=r"learning rate must be a finite number > 0, got -0.1"):
         train(net, X, y, epochs=2, progress=False, schedule=lambda epoch: -0.1)
+
+
+def test_step_decay_takes_a_numpy_integer_step_size():
+    assert StepDecay(0.1, np.int64(2), gamma=0.5)(4) == pytest.approx(0.025)

@@ -21,6 +21,7 @@ from bpcourse.validation import (
     check_finite,
     check_ndim,
     check_positive,
+    is_int,
     lookup,
 )
 
@@ -212,3 +213,13 @@ def test_lookup_lists_the_valid_names_sorted(name):
         match=rf"^unknown thing {re.escape(repr(name))}; valid names are: alpha, beta, gamma$",
     ):
         lookup(name, TABLE, "thing")
+
+
+@pytest.mark.parametrize("value", [0, 3, -2, np.int64(4), np.uint8(1)])
+def test_is_int_takes_python_and_numpy_integers(value):
+    assert is_int(value)
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True), 3.0, np.float64(2), "3", None, [1]])
+def test_is_int_refuses_bools_floats_and_the_rest(value):
+    assert not is_int(value)

@@ -44,18 +44,25 @@ The package, one concept per module (everything is importable from `bpcourse.aut
 
 - `engine`: `Value`, `topological_order`, `backward`, `numerical_grad`;
 - `counting`: `count_operations`, `OperationCount`;
-- `nn`: `Module`, `Neuron`, `Layer`, `ScalarMLP`, `mse_loss`, `train_scalar_mlp`.
+- `nn`: `Module`, `Neuron`, `ScalarLayer`, `ScalarMLP`, `mse_loss`, `train_scalar_mlp`.
 """
 
 from bpcourse.autodiff.counting import OperationCount, count_operations
 from bpcourse.autodiff.engine import Value, backward, numerical_grad, topological_order
-from bpcourse.autodiff.nn import Layer, Module, Neuron, ScalarMLP, mse_loss, train_scalar_mlp
+from bpcourse.autodiff.nn import (
+    Module,
+    Neuron,
+    ScalarLayer,
+    ScalarMLP,
+    mse_loss,
+    train_scalar_mlp,
+)
 
 __all__ = [
-    "Layer",
     "Module",
     "Neuron",
     "OperationCount",
+    "ScalarLayer",
     "ScalarMLP",
     "Value",
     "backward",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from bpcourse.autodiff.engine import Value
 
-__all__ = ["Layer", "Module", "Neuron", "ScalarMLP", "mse_loss", "train_scalar_mlp"]
+__all__ = ["Module", "Neuron", "ScalarLayer", "ScalarMLP", "mse_loss", "train_scalar_mlp"]
 
 _ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "tanh": Value.tanh,
@@ -61,8 +61,9 @@ class Neuron(Module):
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
 
-class Layer(Module):
-    """`n_outputs` neurons that all see the same inputs."""
+class ScalarLayer(Module):
+    """`n_outputs` neurons that all see the same inputs (of Values; not `bpcourse.layers.Layer`,
+    the NumPy layers' base)."""
 
     def __init__(
         self,
@@ -81,7 +82,7 @@ class Layer(Module):
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
     def __repr__(self) -> str:
-        return f"Layer of [{', '.join(repr(n) for n in self.neurons)}]"
+        return f"ScalarLayer of [{', '.join(repr(n) for n in self.neurons)}]"
 
 
 class ScalarMLP(Module):
@@ -106,7 +107,7 @@ class ScalarMLP(Module):
         sizes = [n_inputs, *layer_sizes]
         last = len(layer_sizes) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], "linear" if i == last else activation, rng)
+            ScalarLayer(sizes[i], sizes[i + 1], "linear" if i == last else activation, rng)
             for i in range(len(layer_sizes))
         ]
 

@@ -34,6 +34,7 @@ import sys
 import numpy as np
 
 from bpcourse.checking.compare import describe
+from bpcourse.validation import is_int
 
 SALT = "bpcourse"
 DIGITS = 4
@@ -44,7 +45,7 @@ def normalise(value: object, digits: int = DIGITS) -> str:
     if isinstance(value, str):
         return value.strip().lower()
     if isinstance(value, (tuple, list)):
-        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        if not all(is_int(v) for v in value):
             raise TypeError(f"a shape is a tuple of whole numbers, got {describe(value)}")
         return "(" + ", ".join(str(int(v)) for v in value) + ")"
     if isinstance(value, np.ndarray) and value.size == 1:
@@ -104,9 +105,7 @@ def _kind_problem(value: object, kind: str, choices: str, name: str) -> str | No
     if kind == "shape":
         if isinstance(value, list):
             value = tuple(value)
-        if not isinstance(value, tuple) or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
-        ):
+        if not isinstance(value, tuple) or not all(is_int(v) for v in value):
             return f"{name}() should return {expected}; got {describe(value)}"
         return None
     if kind == "word":

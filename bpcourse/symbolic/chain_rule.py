@@ -19,6 +19,7 @@ from bpcourse.symbolic.network import (
     _symbol,
     _to_sympy,
 )
+from bpcourse.validation import is_int
 
 # --- the chain rule made visible ----------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class ChainRule:
 
 
 def _check_index(value: Any, name: str, high: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if not 1 <= value <= high:
         raise ValueError(

@@ -17,7 +17,7 @@ from bpcourse.symbolic.activations import (
     _activation_name,
     latex,
 )
-from bpcourse.validation import ShapeError, as_float_array, lookup
+from bpcourse.validation import ShapeError, as_float_array, is_int, lookup
 
 # --- losses of one example in SymPy ------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def _check_sizes(sizes: Any) -> list[int]:
         )
     sizes = list(sizes)
     for i, n in enumerate(sizes):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        if not is_int(n):
             raise TypeError(
                 f"layer sizes must be whole numbers, got {n!r} ({type(n).__name__}) "
                 f"at position {i} of {sizes}"
