@@ -192,8 +192,11 @@ def bpcourse_epoch_runner(
     loss = get_loss("softmax_cross_entropy")
     optimizer = make_optimizer(net.parameters())
 
+    X = net.check_input(X)  # once, as `train` does before its epochs
+
     def run(seed: int) -> float:
-        return run_epoch(net, X, y, loss, optimizer, BATCH_SIZE, np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        return run_epoch(net, X, y, loss, optimizer, BATCH_SIZE, rng, validated=True)
 
     return run, net
 

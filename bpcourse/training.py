@@ -152,10 +152,18 @@ def run_epoch(
         X, y = _check_data(net, X, y, "training data")
     total = 0.0
     start = time.perf_counter()
-    for step, idx in enumerate(batches(len(X), batch_size, rng), start=1):
+    order = batches(len(X), batch_size, rng)
+    # Each batch is gathered into the same two arrays, allocated once per epoch: a fresh
+    # (batch, n_in) array every step costs more than the copy itself (new pages each time).
+    X_batch = np.empty((len(order[0]), *X.shape[1:]), X.dtype)
+    y_batch = np.empty((len(order[0]), *y.shape[1:]), y.dtype)
+    for step, idx in enumerate(order, start=1):
+        n = len(idx)
+        Xb = np.take(X, idx, axis=0, out=X_batch[:n], mode="clip")  # idx: always in range
+        yb = np.take(y, idx, axis=0, out=y_batch[:n], mode="clip")
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
-                value = train_step(net, X[idx], y[idx], loss, optimizer, options, validated=True)
+                value = train_step(net, Xb, yb, loss, optimizer, options, validated=True)
             problem = "" if np.isfinite(value) else f"the loss became {value}"
         except (FloatingPointError, NonFiniteError) as exc:
             problem = f"a computation failed ({exc})"

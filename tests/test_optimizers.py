@@ -661,3 +661,21 @@ def test_no_parameters_is_refused():
 def test_arrays_instead_of_parameters_are_refused():
     with pytest.raises(TypeError, match=r"needs Parameters \(net.parameters\(\)\), got ndarray"):
         GradientDescent([np.zeros(3)], lr=0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_gradient_descent_updates_in_place_in_every_dtype_and_layout(dtype, layout):
+    """One pass (BLAS axpy) for contiguous float32/64; NumPy for the rest: the same step."""
+    rng = np.random.default_rng(0)
+    value = rng.standard_normal((4, 3)).astype(dtype)
+    grad = rng.standard_normal((4, 3)).astype(dtype)
+    if layout == "transposed":
+        value, grad = value.T, grad.T
+    p = Parameter(value, "w")
+    p.grad = grad
+    expected = value.astype(np.float64) - 0.1 * grad.astype(np.float64)
+    GradientDescent([p], lr=0.1).step()
+    assert p.value is value and p.value.dtype == dtype  # updated in place
+    tol = {np.float16: 2e-3, np.float32: 1e-6, np.float64: 1e-15}[dtype]
+    np.testing.assert_allclose(p.value, expected, rtol=tol, atol=tol)
