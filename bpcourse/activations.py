@@ -134,7 +134,7 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def softmax_and_log_softmax(
-    z: np.ndarray, axis: int = -1, name: str = "softmax"
+    z: np.ndarray, axis: int = -1, name: str = "softmax", validated: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""softmax(z) and log(softmax(z)) together, sharing the work.
 
@@ -142,13 +142,15 @@ def softmax_and_log_softmax(
     $\log p = (z - m) - \log s$. Subtracting $m$ first keeps $e^{z-m} \le 1$ (no overflow),
     and $\log p$ never takes the log of an underflowed 0. float16 is computed in float32;
     its log p stays float32 (it can lie far below float16's limit of -65504).
+    `validated=True`: z is already known real and finite (the losses check their logits).
     """
-    z = finite_logits(z, name)
+    z = z if validated else finite_logits(z, name)
     dtype, z = z.dtype, _computing_dtype(z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    s = np.sum(e, axis=axis, keepdims=True)
-    p, log_p = e / s, shifted - np.log(s)
+    log_p = z - z.max(axis=axis, keepdims=True)  # z - m, made log p in place below
+    p = np.exp(log_p)
+    s = p.sum(axis=axis, keepdims=True)
+    p /= s
+    log_p -= np.log(s)
     if dtype == np.float16:
         return p.astype(dtype), log_p
     return p, log_p

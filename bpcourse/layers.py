@@ -66,7 +66,7 @@ def dense_backward(
         return dX, dZ.T @ X, dZ.sum(axis=0)
     dW, db = out
     np.matmul(dZ.T, X, out=dW)
-    np.sum(dZ, axis=0, out=db)
+    dZ.sum(axis=0, out=db)
     return dX, dW, db
 
 
@@ -112,6 +112,8 @@ class Layer:
 
     def recall(self, dOut: np.ndarray) -> Any:
         """The cache of the last forward, once `dOut` is known to have the output's shape."""
+        if dOut.shape == self.out_shape:  # the usual case, checked without building a message
+            return self.cache
         if self.out_shape is None:
             raise RuntimeError(f"{self.describe()}: call forward before backward")
         check_same_shape(
@@ -164,10 +166,11 @@ class Dense(Layer):
 
     def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         cache = self.recall(dOut)
-        grads = (self.W.grad, self.b.grad)
-        reuse = all(g.shape == p.shape for g, p in zip(grads, (self.W, self.b), strict=True))
-        dX, self.W.grad, self.b.grad = dense_backward(
-            dOut, cache, input_grad, out=grads if reuse else None
+        W, b = self.W, self.b
+        # written into the gradients' own arrays, unless something replaced them
+        reuse = W.grad.shape == W.value.shape and b.grad.shape == b.value.shape
+        dX, W.grad, b.grad = dense_backward(
+            dOut, cache, input_grad, out=(W.grad, b.grad) if reuse else None
         )
         return dX
 

@@ -96,17 +96,22 @@ def softmax_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
     probabilities of shape (N, C). Gradient: $(\mathrm{softmax}(z) - y)/N$.
     """
     z = _checked_prediction(logits, "softmax_cross_entropy", "logits")
-    y = one_hot_targets(target, z.shape, "softmax_cross_entropy", z.dtype)
     n = z.shape[0]
-    p, log_p = softmax_and_log_softmax(z)
-    loss = -(y * log_p).sum() / n
-    return float(loss), (p - y) / n
+    p, log_p = softmax_and_log_softmax(z, validated=True)
+    labels = _labels(target, z.shape, "softmax_cross_entropy")
+    if labels is None:  # one-hot or class probabilities
+        y = one_hot_targets(target, z.shape, "softmax_cross_entropy", z.dtype)
+        return float(-(y * log_p).sum() / n), (p - y) / n
+    # Labels: the same numbers without building the one-hot matrix (p is ours to change).
+    rows = np.arange(n)
+    loss = -log_p[rows, labels].sum() / n
+    p[rows, labels] -= 1
+    p /= n
+    return float(loss), p
 
 
-def one_hot_targets(
-    target: np.ndarray, shape: tuple[int, ...], loss: str, dtype: np.dtype | type = np.float64
-) -> np.ndarray:
-    """Labels (N,) or probabilities (N, C) as a (N, C) array of the given shape, checked."""
+def _labels(target: np.ndarray, shape: tuple[int, ...], loss: str) -> np.ndarray | None:
+    """Integer labels (N,) checked against the batch's shape (N, C); None for a 2-D target."""
     n, c = shape
     target = np.asarray(target)
     if target.ndim == 1:
@@ -124,8 +129,19 @@ def one_hot_targets(
                 f"{loss}: labels must lie in [0, {c}) for {c} classes; "
                 f"got {target[bad[0]]} at index {bad[0]} ({bad.size} out of range)"
             )
+        return target
+    return None
+
+
+def one_hot_targets(
+    target: np.ndarray, shape: tuple[int, ...], loss: str, dtype: np.dtype | type = np.float64
+) -> np.ndarray:
+    """Labels (N,) or probabilities (N, C) as a (N, C) array of the given shape, checked."""
+    n = shape[0]
+    labels = _labels(target, shape, loss)
+    if labels is not None:
         y = np.zeros(shape, dtype=dtype)
-        y[np.arange(n), target] = 1.0
+        y[np.arange(n), labels] = 1.0
         return y
     y = check_finite(as_float_array(target, f"{loss}: target", dtype=dtype), f"{loss}: target")
     if y.shape != tuple(shape):

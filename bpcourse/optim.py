@@ -27,9 +27,8 @@ dict kept per parameter (velocities, running averages) between steps.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -84,20 +83,16 @@ class Optimizer:
 class GradientDescent(Optimizer):
     r"""$\theta \leftarrow \theta - \eta\,\nabla_\theta L$ for every parameter $\theta$.
 
-    In place and in one pass over the parameter where it can: the BLAS `axpy`
-    ($y \leftarrow a x + y$, with $a = -\eta$) reads the gradient and updates the value in
-    the same sweep, where NumPy needs two (ηg into a work array, then θ −= that).
+    In place, with a work array kept between steps: ηg goes into it, then θ −= it (no new
+    arrays per step). (A BLAS `axpy` through SciPy would do it in one pass, but SciPy brings
+    its own OpenBLAS, whose threads `threadpoolctl` limits only if it was loaded first: on a
+    small shared machine that made an epoch several times slower.)
     """
 
     def update(self, p: Parameter, state: dict[str, Any]) -> None:
-        value, grad = p.value, p.grad
-        axpy = _axpy(value.dtype) if grad.dtype == value.dtype else None
-        if axpy is not None and value.flags.c_contiguous and grad.flags.c_contiguous:
-            axpy(grad.reshape(-1), value.reshape(-1), a=-self.lr)  # updates value in place
-            return
         step = _scratch(state, p)
-        np.multiply(grad, np.asarray(self.lr, value.dtype), out=step)
-        value -= step
+        np.multiply(p.grad, np.asarray(self.lr, p.value.dtype), out=step)
+        p.value -= step
 
 
 class Momentum(Optimizer):
@@ -212,22 +207,6 @@ class Adam(Optimizer):
         np.divide(m, denominator, out=step)
         step *= self.lr * root_bc2 / (1 - self.beta1**self.steps)
         p.value -= step
-
-
-@functools.cache
-def _axpy(dtype: np.dtype) -> Callable[..., np.ndarray] | None:
-    """The BLAS `axpy` (y += a x, in place) for float32 or float64, else None (NumPy then).
-
-    From SciPy (installed with scikit-learn), imported on first use; without SciPy the
-    optimiser falls back to NumPy's two passes.
-    """
-    if dtype not in (np.float32, np.float64):
-        return None
-    try:
-        from scipy.linalg.blas import get_blas_funcs
-    except ImportError:  # pragma: no cover - scipy comes with scikit-learn
-        return None
-    return get_blas_funcs("axpy", dtype=dtype)
 
 
 def _scratch(state: dict[str, Any], p: Parameter, name: str = "scratch") -> np.ndarray:
