@@ -6,7 +6,8 @@
 
 The network learns softmax cross-entropy by mini-batch gradient descent (batch 128, float32)
 on synthetic data (standard-normal features, random labels 0..9), through the library's own
-training loop, `bpcourse.training.run_epoch`. Printed, all measured in the same run:
+training loop, `bpcourse.training.run_epoch`, its data checked once beforehand as `train` does
+(not again every epoch). Printed, all measured in the same run:
 
 - the time of one epoch and the GFLOP/s it achieves, counting the FLOPs of the matrix
   products the epoch really performs (2·m·n·k each: the forward X @ W.T of every layer, the

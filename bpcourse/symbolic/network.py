@@ -348,7 +348,7 @@ class SymbolicNetwork:
 
     def _target(self, t: Any) -> Any:
         """For softmax cross-entropy an integer label is turned into its one-hot vector."""
-        is_label = isinstance(t, (int, np.integer)) and not isinstance(t, bool)
+        is_label = is_int(t)
         if self.loss == "softmax_cross_entropy" and is_label:
             if not 0 <= t < self.sizes[-1]:
                 raise ValueError(f"label t must lie in [0, {self.sizes[-1]}), got {t}")
