@@ -150,6 +150,9 @@ def run_epoch(
     """
     if not validated:
         X, y = _check_data(net, X, y, "training data")
+    y = np.asarray(y)
+    if len(X) == 0:
+        raise ShapeError(f"training data: the batch is empty (X has shape {X.shape})")
     total = 0.0
     start = time.perf_counter()
     order = batches(len(X), batch_size, rng)

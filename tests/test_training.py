@@ -473,3 +473,39 @@ def test_logits_that_become_inf_still_end_training_with_the_divergence_error():
     X, y = np.ones((4, 2)), np.array([0, 1, 0, 1])
     with pytest.raises(TrainingDivergedError, match="epoch 1, step 1"):
         train(net, X, y, epochs=1, progress=False)
+
+
+def test_run_epoch_on_validated_but_empty_data_names_the_empty_batch():
+    net = MLP([3, 2])
+    with pytest.raises(ShapeError, match="the batch is empty"):
+        run_epoch(
+            net,
+            np.zeros((0, 3)),
+            np.zeros(0, int),
+            get_loss("softmax_cross_entropy"),
+            GradientDescent(net.parameters(), 0.1),
+            4,
+            None,
+            validated=True,
+        )
+
+
+def test_run_epoch_gathers_batches_without_changing_the_result():
+    """The batches gathered into reused arrays give the same step losses as fresh copies."""
+    from bpcourse.training import train_step
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(23, 4)), rng.integers(0, 3, 23)
+    loss = get_loss("softmax_cross_entropy")
+    a, b = MLP([4, 5, 3], seed=1), MLP([4, 5, 3], seed=1)
+    mean = run_epoch(
+        a, X, y, loss, GradientDescent(a.parameters(), 0.1), 5, np.random.default_rng(0)
+    )
+    opt = GradientDescent(b.parameters(), 0.1)
+    steps = [
+        train_step(b, X[idx], y[idx], loss, opt) * len(idx)
+        for idx in batches(23, 5, np.random.default_rng(0))
+    ]
+    assert mean == pytest.approx(sum(steps) / 23, rel=1e-12)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
