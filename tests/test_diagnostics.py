@@ -265,6 +265,8 @@ def test_depth_profile_reports_the_gradient_norms_of_the_promised_network():
     net.loss_and_backward(X, y)
     np.testing.assert_allclose(profile.grad_norms, list(gradient_norms(net).values()), rtol=1e-13)
     assert profile.grad_norms.shape == (5,)
+    assert profile.net.sizes == [8] * 5 + [3]
+    np.testing.assert_array_equal(profile.net.layers[0].W.value, net.layers[0].W.value)
     assert len(profile.activations) == len(profile.pre_activations) == 4
     np.testing.assert_allclose(profile.activations[0], np.tanh(profile.pre_activations[0]))
     np.testing.assert_allclose(
