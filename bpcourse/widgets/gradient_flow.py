@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from bpcourse.diagnostics import DepthProfile, depth_profile
 from bpcourse.widgets.base import Explorer, dropdown, int_slider
@@ -97,6 +98,7 @@ class GradientFlowExplorer(Explorer):
         ax_grad.set_ylabel(r"$\Vert\partial\mathcal{L}/\partial W^{(l)}\Vert$")
         ax_grad.set_title(f"gradient norm per layer\n{verdict(p)}", fontsize=10)
         ax_grad.grid(True, which="major", alpha=0.3)
+        ax_grad.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax_act.plot(layers[:-1], p.activation_std, "o-", ms=3, color="C1", gid="activation_std")
         ax_act.set_xlabel("hidden layer l")
         ax_act.set_ylabel(r"std of $a^{(l)}$")
@@ -106,6 +108,7 @@ class GradientFlowExplorer(Explorer):
             fontsize=10,
         )
         ax_act.grid(True, alpha=0.3)
+        ax_act.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     def text(self) -> str:
         assert self.profile is not None
