@@ -17,10 +17,14 @@ Memory: to run backward, every layer keeps its cache from the forward pass (its 
 an activation its Z and A). `cache_bytes(net)` counts those arrays, each once (a Dense
 layer's X *is* the previous activation's A: one array, two references), leaving out the
 parameters themselves (W, b are stored anyway, whether or not we train).
+
+Time: `time_passes(cases)` measures the best-of-`rounds` wall-clock time of one forward and
+one backward pass of each network; unlike the counts above, it depends on the machine.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -87,3 +91,27 @@ def cache_bytes(net: Sequential) -> dict[str, int]:
             total += a.nbytes
         result[layer.name] = total
     return result
+
+
+def time_passes(cases: Sequence[tuple[Sequential, np.ndarray]], rounds: int = 15) -> np.ndarray:
+    """Best-of-`rounds` seconds of one forward and one full backward pass, for each (net, X).
+
+    Returns shape (len(cases), 2): column 0 the forward, column 1 the backward time. The
+    backward pass gets dOut = 1/N everywhere (its values do not change the arithmetic). The
+    rounds go through all cases in turn, so a busy moment of the machine spoils one sample of
+    each case rather than all samples of one; before each timed pair an untimed pair brings
+    that case's arrays into the cache. Times depend on the machine: compare ratios, not values.
+    """
+    rounds = check_int(rounds, "rounds")
+    grads = [np.ones_like(net.forward(X)) / len(X) for net, X in cases]
+    best = np.full((len(cases), 2), np.inf)
+    for _ in range(rounds):
+        for i, ((net, X), dOut) in enumerate(zip(cases, grads, strict=True)):
+            net.forward(X)
+            net.backward(dOut)
+            start = time.perf_counter()
+            net.forward(X)
+            middle = time.perf_counter()
+            net.backward(dOut)
+            best[i] = np.minimum(best[i], [middle - start, time.perf_counter() - middle])
+    return best

@@ -121,7 +121,8 @@ class DepthProfile:
     `grad_norms[l-1]` is $\lVert \partial \mathcal L / \partial W^{(l)} \rVert$ for the
     layers l = 1..depth (input layer first, the output layer last); `activations[l-1]` is the
     hidden activation $a^{(l)}$, shape (n, width), for l = 1..depth-1; `pre_activations` the
-    matching $z^{(l)}$; `net` the network itself, its `Parameter.grad` filled by the pass.
+    matching $z^{(l)}$; `X` (n, width) and `y` (n,) the batch the pass ran on; `net` the
+    network itself, its `Parameter.grad` filled by the pass.
     """
 
     depth: int
@@ -132,6 +133,8 @@ class DepthProfile:
     grad_norms: np.ndarray
     activations: list[np.ndarray]
     pre_activations: list[np.ndarray]
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
     net: MLP = field(repr=False)
 
     @property
@@ -187,5 +190,7 @@ def depth_profile(
         grad_norms=np.array(list(gradient_norms(net).values())),
         activations=[layer.cache[1] for layer in hidden],
         pre_activations=[layer.cache[0] for layer in hidden],
+        X=X,
+        y=y,
         net=net,
     )

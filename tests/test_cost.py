@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from bpcourse.cost import cache_bytes, dense_flops, mlp_flops
+from bpcourse.cost import cache_bytes, dense_flops, mlp_flops, time_passes
 from bpcourse.network import MLP
 
 
@@ -66,3 +66,13 @@ def test_cache_bytes_count_each_stored_intermediate_once(dtype):
 def test_cache_bytes_need_a_forward_pass():
     with pytest.raises(RuntimeError, match="forward"):
         cache_bytes(MLP([2, 3, 1]))
+
+
+def test_time_passes_gives_a_positive_forward_and_backward_time_per_case():
+    rng = np.random.default_rng(0)
+    cases = [(MLP([w, w, 3], "relu", seed=0), rng.normal(size=(16, w))) for w in (4, 32)]
+    times = time_passes(cases, rounds=3)
+    assert times.shape == (2, 2)
+    assert np.all(np.isfinite(times)) and np.all(times > 0)
+    with pytest.raises(ValueError):
+        time_passes(cases, rounds=0)

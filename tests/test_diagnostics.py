@@ -263,6 +263,8 @@ def test_depth_profile_reports_the_gradient_norms_of_the_promised_network():
     profile = depth_profile(5, "tanh", "xavier_normal", width=8, n=16, classes=3, gain=1.5, seed=4)
     net, X, y = rebuilt(5, "tanh", "xavier_normal", 8, 16, 3, 1.5, 4)
     net.loss_and_backward(X, y)
+    np.testing.assert_array_equal(profile.X, X)
+    np.testing.assert_array_equal(profile.y, y)
     np.testing.assert_allclose(profile.grad_norms, list(gradient_norms(net).values()), rtol=1e-13)
     assert profile.grad_norms.shape == (5,)
     assert profile.net.sizes == [8] * 5 + [3]

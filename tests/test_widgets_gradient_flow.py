@@ -93,3 +93,13 @@ def test_widget_display_carries_the_picture_and_static_fallback(monkeypatch, cap
     assert capsys.readouterr().out.strip() == static.text().strip()
     static.set(activation="relu", init="he_normal")
     assert static.profile is not None and static.profile.activation == "relu"
+
+
+def test_a_flat_profile_is_drawn_on_at_least_two_decades():
+    """Noise of a few percent in a healthy network must not fill the axis like a trend."""
+    explorer = gradient_flow_explorer(depth=10, activation="relu", init="he_normal")
+    ax = next(ax for ax in explorer.figure.axes if ax.get_yscale() == "log")
+    low, high = ax.get_ylim()
+    assert high / low >= 100 * (1 - 1e-9)
+    norms = drawn(explorer, "grad_norms")
+    assert low <= norms.min() and norms.max() <= high

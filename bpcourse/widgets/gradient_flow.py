@@ -23,6 +23,7 @@ INITS = ("xavier_normal", "he_normal", "normal")  # "normal" is N(0, 0.01^2): to
 GAINS = (0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0)
 MAX_DEPTH = 50
 TINY_GRADIENT = 1e-8
+MIN_DECADES = 2  # the gradient axis spans at least this many powers of 10
 
 
 def verdict(profile: DepthProfile) -> str:
@@ -94,6 +95,10 @@ class GradientFlowExplorer(Explorer):
         layers = np.arange(1, p.depth + 1)
         norms = np.maximum(p.grad_norms, 1e-300)  # a norm of exactly 0 cannot go on a log axis
         ax_grad.semilogy(layers, norms, "o-", ms=3, gid="grad_norms")
+        low, high = norms.min(), norms.max()
+        if high / low < 10.0**MIN_DECADES:  # else noise of a few percent looks like a trend
+            middle = np.sqrt(low * high)
+            ax_grad.set_ylim(middle / 10.0 ** (MIN_DECADES / 2), middle * 10.0 ** (MIN_DECADES / 2))
         ax_grad.set_xlabel("layer l (1 = next to the input)")
         ax_grad.set_ylabel(r"$\Vert\partial\mathcal{L}/\partial W^{(l)}\Vert$")
         ax_grad.set_title(f"gradient norm per layer\n{verdict(p)}", fontsize=10)
