@@ -76,3 +76,10 @@ def test_time_passes_gives_a_positive_forward_and_backward_time_per_case():
     assert np.all(np.isfinite(times)) and np.all(times > 0)
     with pytest.raises(ValueError):
         time_passes(cases, rounds=0)
+
+
+def test_time_passes_reads_the_clock_it_is_given_around_each_pass():
+    ticks = iter(range(1000))
+    cases = [(MLP([3, 3], "relu", seed=0), np.ones((2, 3)))]
+    times = time_passes(cases, rounds=2, clock=lambda: float(next(ticks)))
+    np.testing.assert_array_equal(times, [[1.0, 1.0]])  # each pass spans one tick
