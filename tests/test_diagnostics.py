@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpcourse.diagnostics import Diagnostics, activation_stats, gradient_norms
+from bpcourse.diagnostics import Diagnostics, activation_stats, depth_profile, gradient_norms
+from bpcourse.gradcheck import numerical_gradient, relative_error
 from bpcourse.layers import ActivationLayer
 from bpcourse.losses import get_loss
 from bpcourse.network import MLP, Sequential
@@ -243,3 +244,65 @@ def test_relu_with_he_initialisation_keeps_gradient_norms_even(seed):
     sigmoid = deep_gradient_norms("sigmoid", seed)
     assert relu.min() / relu.max() > 0.05  # within a factor 20 across all nine layers
     assert relu[0] / relu[-1] > 1000 * (sigmoid[0] / sigmoid[-1])
+
+
+# ---------------------------------------------------------------- depth profiles (lesson 07)
+
+
+def rebuilt(depth, activation, init, width, n, classes, gain, seed):
+    """The network and data `depth_profile` promises, built independently."""
+    net = MLP([width] * depth + [classes], activation, init=init, seed=seed)
+    for layer in net.layers:
+        if hasattr(layer, "W"):
+            layer.W.value *= gain
+    rng = np.random.default_rng(seed + 1)
+    return net, rng.normal(size=(n, width)), rng.integers(0, classes, size=n)
+
+
+def test_depth_profile_reports_the_gradient_norms_of_the_promised_network():
+    profile = depth_profile(5, "tanh", "xavier_normal", width=8, n=16, classes=3, gain=1.5, seed=4)
+    net, X, y = rebuilt(5, "tanh", "xavier_normal", 8, 16, 3, 1.5, 4)
+    net.loss_and_backward(X, y)
+    np.testing.assert_array_equal(profile.X, X)
+    np.testing.assert_array_equal(profile.y, y)
+    np.testing.assert_allclose(profile.grad_norms, list(gradient_norms(net).values()), rtol=1e-13)
+    assert profile.grad_norms.shape == (5,)
+    assert profile.net.sizes == [8] * 5 + [3]
+    np.testing.assert_array_equal(profile.net.layers[0].W.value, net.layers[0].W.value)
+    assert len(profile.activations) == len(profile.pre_activations) == 4
+    np.testing.assert_allclose(profile.activations[0], np.tanh(profile.pre_activations[0]))
+    np.testing.assert_allclose(
+        profile.pre_activations[0], X @ net.layers[0].W.value.T, rtol=1e-13, atol=1e-15
+    )
+    assert profile.activation_std.shape == (4,)
+    assert profile.ratio == pytest.approx(profile.grad_norms[0] / profile.grad_norms[-1])
+
+
+def test_depth_profile_gradient_agrees_with_finite_differences():
+    """The norm reported for layer 1 is that of the true gradient (central differences)."""
+    net, X, y = rebuilt(6, "tanh", "xavier_normal", 5, 8, 3, 1.0, 2)
+    W1 = net.layers[0].W.value
+
+    def loss() -> float:
+        return LOSS(net.forward(X), y)[0]
+
+    numeric = numerical_gradient(loss, W1)
+    profile = depth_profile(6, "tanh", "xavier_normal", width=5, n=8, classes=3, seed=2)
+    assert relative_error(profile.grad_norms[0], np.linalg.norm(numeric)) < 1e-7
+
+
+def test_deep_sigmoid_vanishes_relu_with_he_does_not_and_large_tanh_weights_explode():
+    assert depth_profile(20, "sigmoid", "xavier_normal").ratio < 1e-6
+    assert 1e-2 < depth_profile(20, "relu", "he_normal").ratio < 1e2
+    assert 1e-1 < depth_profile(20, "tanh", "xavier_normal").ratio < 1e1
+    short, deep = (depth_profile(d, "tanh", "xavier_normal", gain=2.0).ratio for d in (10, 30))
+    assert deep > 10 * short > 10
+
+
+def test_depth_profile_defaults_and_refusals():
+    assert depth_profile(3, "relu", width=4, n=4).init == "he_normal"
+    assert depth_profile(3, "tanh", width=4, n=4).init == "xavier_normal"
+    with pytest.raises(ValueError, match="initialiser"):
+        depth_profile(3, "tanh", "lecun")
+    with pytest.raises(ValueError, match="gain"):
+        depth_profile(3, "tanh", gain=0.0)

@@ -6,6 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
+| `gradient_flow_explorer()` | 07 | depth, activation, init, scale | gradient norms |
 
 Each function returns an explorer object that holds its state:
 
@@ -34,7 +35,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06).
+`training` (06), `gradient_flow` (07).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -46,6 +47,7 @@ from bpcourse.widgets.backward_stepper import (
     forward_backward,
 )
 from bpcourse.widgets.base import Explorer, figure_png, use_static
+from bpcourse.widgets.gradient_flow import GradientFlowExplorer, gradient_flow_explorer
 from bpcourse.widgets.learning_rate import (
     NEURON_START,
     NEURON_T,
@@ -69,12 +71,14 @@ __all__ = [
     "BackwardStepper",
     "Explorer",
     "ForwardBackward",
+    "GradientFlowExplorer",
     "LearningRateExplorer",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
     "figure_png",
     "forward_backward",
+    "gradient_flow_explorer",
     "learning_rate_explorer",
     "neuron_gradient",
     "neuron_loss",
