@@ -6,6 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
+| `optimiser_race()` | 08 | surface, $\eta$, $\beta$, steps | six optimisers' paths and losses |
 
 Each function returns an explorer object that holds its state:
 
@@ -34,7 +35,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06).
+`training` (06), `optimiser_race` (08).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -56,6 +57,7 @@ from bpcourse.widgets.learning_rate import (
     neuron_loss,
     neuron_minimum,
 )
+from bpcourse.widgets.optimiser_race import OptimiserRace, optimiser_race
 from bpcourse.widgets.training import BATCH_SIZES, DATASETS, TrainingExplorer, training_explorer
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "Explorer",
     "ForwardBackward",
     "LearningRateExplorer",
+    "OptimiserRace",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
@@ -79,6 +82,7 @@ __all__ = [
     "neuron_gradient",
     "neuron_loss",
     "neuron_minimum",
+    "optimiser_race",
     "training_explorer",
     "use_static",
 ]
