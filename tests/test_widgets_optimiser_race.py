@@ -66,6 +66,14 @@ def test_a_learning_rate_above_2_over_lambda_max_is_reported_as_diverged():
     labels = [line.get_label() for line in explorer.figure.axes[1].get_lines()]
     assert "gradient descent (diverged)" in labels
     assert not explorer.paths["Adam"].diverged  # its steps are about η long, whatever the slope
+    # the diverged path is drawn until it first leaves the view, not striping the picture
+    ax_path = explorer.figure.axes[0]
+    (drawn,) = [line for line in ax_path.get_lines() if line.get_label() == "gradient descent"]
+    xs, ys = np.asarray(drawn.get_xdata()), np.asarray(drawn.get_ydata())
+    (xlo, xhi), (ylo, yhi) = get_surface("quadratic").xlim, get_surface("quadratic").ylim
+    outside = (xs < xlo) | (xs > xhi) | (ys < ylo) | (ys > yhi)
+    assert outside[-1] and not outside[:-1].any()
+    np.testing.assert_array_equal(ys, explorer.paths["gradient descent"].points[: len(ys), 1])
 
 
 def test_an_unknown_surface_is_refused():

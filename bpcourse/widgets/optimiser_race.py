@@ -69,7 +69,10 @@ class OptimiserRace(Explorer):
     def draw(self) -> None:
         surface = self.surface
         ax_path, ax_loss = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
-        shown = {label: path.points for label, path in self.paths.items()}
+        shown = {
+            label: _until_it_leaves(path, surface.xlim, surface.ylim)
+            for label, path in self.paths.items()
+        }
         plot_path_on_contours(surface.loss, shown, ax=ax_path, xlim=surface.xlim, ylim=surface.ylim)
         ax_path.plot(*surface.minimum, "P", color="black", ms=10, zorder=6)
         for line in ax_path.get_lines():
@@ -104,6 +107,24 @@ class OptimiserRace(Explorer):
             gap = self.gap(label)
             lines.append(f"  {label:<17} {'diverged' if np.isinf(gap) else f'{gap:.3g}'}")
         return "\n".join(lines)
+
+
+def _until_it_leaves(
+    path: Trajectory, xlim: tuple[float, float], ylim: tuple[float, float]
+) -> np.ndarray:
+    """A diverged path's points (K + 1, 2) up to the first one outside the view, so that it
+    leaves the picture once instead of striping it; a path that did not diverge, whole."""
+    points = path.points
+    if not path.diverged:
+        return points
+    inside = (
+        (points[:, 0] >= xlim[0])
+        & (points[:, 0] <= xlim[1])
+        & (points[:, 1] >= ylim[0])
+        & (points[:, 1] <= ylim[1])
+    )
+    outside = np.flatnonzero(~inside)
+    return points if outside.size == 0 else points[: outside[0] + 1]
 
 
 optimiser_race = OptimiserRace  # lesson 08 calls it by this name
