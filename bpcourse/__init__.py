@@ -9,6 +9,7 @@ The library the course's notebooks import. One concept per module:
 - `network`: Sequential networks and the MLP
 - `gradcheck`: central-difference gradient checks under the course's tolerance policy
 - `optim`: optimisers (gradient descent, momentum, AdaGrad, RMSProp, Adam)
+- `surfaces`: 2-D test surfaces (quadratic, Rosenbrock, saddle) and an optimiser's path on one
 - `regularization`, `clipping`, `schedules`: L1/L2 penalties, gradient clipping, learning-rate
   schedules
 - `dropout`, `batchnorm`, `recurrent`, `conv`: dropout, batch normalisation, a recurrent layer

@@ -7,6 +7,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
 | `gradient_flow_explorer()` | 07 | depth, activation, init, scale | gradient norms |
+| `optimiser_race()` | 08 | surface, $\eta$, $\beta$, steps | six optimisers' paths and losses |
 
 Each function returns an explorer object that holds its state:
 
@@ -35,7 +36,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06), `gradient_flow` (07).
+`training` (06), `gradient_flow` (07), `optimiser_race` (08).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -58,6 +59,7 @@ from bpcourse.widgets.learning_rate import (
     neuron_loss,
     neuron_minimum,
 )
+from bpcourse.widgets.optimiser_race import OptimiserRace, optimiser_race
 from bpcourse.widgets.training import BATCH_SIZES, DATASETS, TrainingExplorer, training_explorer
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "ForwardBackward",
     "GradientFlowExplorer",
     "LearningRateExplorer",
+    "OptimiserRace",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
@@ -83,6 +86,7 @@ __all__ = [
     "neuron_gradient",
     "neuron_loss",
     "neuron_minimum",
+    "optimiser_race",
     "training_explorer",
     "use_static",
 ]
