@@ -6,6 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
+| `regularisation_explorer()` | 09 | $\lambda$ (L2, L1), dropout $p$, data size | both curves |
 
 Each function returns an explorer object that holds its state:
 
@@ -34,7 +35,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06).
+`training` (06), `regularisation` (09).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -56,6 +57,11 @@ from bpcourse.widgets.learning_rate import (
     neuron_loss,
     neuron_minimum,
 )
+from bpcourse.widgets.regularisation import (
+    TRAINING_SIZES,
+    RegularisationExplorer,
+    regularisation_explorer,
+)
 from bpcourse.widgets.training import BATCH_SIZES, DATASETS, TrainingExplorer, training_explorer
 
 __all__ = [
@@ -64,12 +70,14 @@ __all__ = [
     "NEURON_START",
     "NEURON_T",
     "NEURON_X",
+    "TRAINING_SIZES",
     "ActivationExplorer",
     "BackpropStep",
     "BackwardStepper",
     "Explorer",
     "ForwardBackward",
     "LearningRateExplorer",
+    "RegularisationExplorer",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
@@ -79,6 +87,7 @@ __all__ = [
     "neuron_gradient",
     "neuron_loss",
     "neuron_minimum",
+    "regularisation_explorer",
     "training_explorer",
     "use_static",
 ]
