@@ -55,7 +55,7 @@ class RegularisationExplorer(Explorer):
     ) -> None:
         super().__init__()
         self.values = {"l2": l2, "l1": l1, "dropout": dropout, "n_train": n_train}
-        self.options = {"hidden": hidden, "epochs": epochs, "lr": lr, "seed": seed}
+        self.options: dict[str, Any] = {"hidden": hidden, "epochs": epochs, "lr": lr, "seed": seed}
         self._data: dict[int, SmallData] = {}
         self._baselines: dict[int, Result] = {}
         self.result: Result | None = None
@@ -86,16 +86,17 @@ class RegularisationExplorer(Explorer):
     def compute(self) -> None:
         n = int(self.values["n_train"])
         if n not in self._data:
-            self._data[n] = small_digits(n, seed=self.options["seed"])
+            self._data[n] = small_digits(n, seed=int(self.options["seed"]))
         data = self._data[n]
         o = self.options
-        settings = (o["hidden"], o["epochs"], o["lr"], 32, o["seed"])
+        settings: dict[str, Any] = {"hidden": o["hidden"], "epochs": o["epochs"], "lr": o["lr"]}
+        settings["seed"] = int(o["seed"])
         if n not in self._baselines:
-            self._baselines[n] = fit(data, Regulariser(), *settings)
+            self._baselines[n] = fit(data, Regulariser(), **settings)
         self.baseline = self._baselines[n]
         regulariser = self.regulariser()
         plain = regulariser == Regulariser()
-        self.result = self.baseline if plain else fit(data, regulariser, *settings)
+        self.result = self.baseline if plain else fit(data, regulariser, **settings)
 
     def draw(self) -> None:
         assert self.result is not None and self.baseline is not None
