@@ -33,7 +33,7 @@ class RegularisationExplorer(Explorer):
 
     Every change trains a new `dropout_mlp([64, hidden, 10])` with
     `bpcourse.overfitting.fit` for exactly `epochs` epochs from the same seeded start (a
-    fraction of a second at the defaults). The left panel shows the loss per epoch (the data
+    second or so at the defaults). The left panel shows the loss per epoch (the data
     loss, without the penalty, measured in evaluation mode), the right one the accuracy; the
     grey dashed curve is the validation curve of the same network trained without any
     regularisation, for comparison.
@@ -124,6 +124,7 @@ class RegularisationExplorer(Explorer):
             f"validation {self.result.val_accuracy:.1%}",
             fontsize=10,
         )
+        ax_loss.legend(loc="best", fontsize=9)
         ax_acc.legend(loc="lower right", fontsize=9)
         self.figure.suptitle(self._settings(), fontsize=10)
 
