@@ -48,6 +48,7 @@ def test_starts_unregularised_and_draws_both_curves_of_the_library_run(explorer)
     np.testing.assert_allclose(acc["validation"].get_ydata(), expected.val_accuracy)
     assert ax_loss.get_yscale() == "log"
     assert ax_loss.get_xlabel() == "epoch" and ax_acc.get_ylabel() == "accuracy"
+    assert ax_loss.get_legend() is not None and ax_acc.get_legend() is not None
 
 
 @pytest.mark.parametrize(
