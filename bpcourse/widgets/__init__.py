@@ -8,6 +8,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
 | `gradient_flow_explorer()` | 07 | depth, activation, init, scale | gradient norms |
 | `optimiser_race()` | 08 | surface, $\eta$, $\beta$, steps | six optimisers' paths and losses |
+| `regularisation_explorer()` | 09 | $\lambda$ (L2, L1), dropout $p$, data size | both curves |
 
 Each function returns an explorer object that holds its state:
 
@@ -36,7 +37,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06), `gradient_flow` (07), `optimiser_race` (08).
+`training` (06), `gradient_flow` (07), `optimiser_race` (08), `regularisation` (09).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -60,6 +61,11 @@ from bpcourse.widgets.learning_rate import (
     neuron_minimum,
 )
 from bpcourse.widgets.optimiser_race import OptimiserRace, optimiser_race
+from bpcourse.widgets.regularisation import (
+    TRAINING_SIZES,
+    RegularisationExplorer,
+    regularisation_explorer,
+)
 from bpcourse.widgets.training import BATCH_SIZES, DATASETS, TrainingExplorer, training_explorer
 
 __all__ = [
@@ -68,6 +74,7 @@ __all__ = [
     "NEURON_START",
     "NEURON_T",
     "NEURON_X",
+    "TRAINING_SIZES",
     "ActivationExplorer",
     "BackpropStep",
     "BackwardStepper",
@@ -76,6 +83,7 @@ __all__ = [
     "GradientFlowExplorer",
     "LearningRateExplorer",
     "OptimiserRace",
+    "RegularisationExplorer",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
@@ -87,6 +95,7 @@ __all__ = [
     "neuron_loss",
     "neuron_minimum",
     "optimiser_race",
+    "regularisation_explorer",
     "training_explorer",
     "use_static",
 ]
