@@ -1,0 +1,743 @@
+r"""Graded items of exercises/07_vanishing_and_exploding_gradients.ipynb.
+
+No answer is stored: each item is verified from first principles on the checker's own seeded
+inputs.
+
+- `xavier_normal(n_out, n_in, rng)`, `he_normal(n_out, n_in, rng)`: a (n_out, n_in) matrix of
+  normal weights drawn from `rng`, with variance 2/(n_in + n_out) (Glorot & Bengio 2010) or
+  2/n_in (He et al. 2015). Checked on a large sample (mean, variance, normal shape, the same
+  weights from two generators with the same seed) and through a deep stack of 30 square layers
+  the checker builds with them (linear for Xavier, ReLU for He), where the mean square of the
+  pre-activations must change by less than about 15% per layer on average.
+- `gradient_norms(X, Y, weights, biases, activation) -> [‖∂ℒ/∂W(l)‖ for l = 1..L]`: the
+  Frobenius norm of every weight gradient of a deep MLP (hidden layers `activation`, a linear
+  output, ℒ the mean of ½‖ŷ − y‖²), compared with the checker's own backward pass (itself
+  verified by finite differences in the tests) for sigmoid, tanh and ReLU networks.
+- `clip_by_global_norm(grads, max_norm) -> (clipped, norm)`: every gradient scaled by
+  max_norm/‖g‖ when the global norm ‖g‖ = sqrt(Σ_p ‖g_p‖²) exceeds max_norm, unchanged below;
+  `norm` the global norm before clipping.
+- `mlp_flops(N, sizes) -> (forward, backward)`: the floating-point operations of the dense
+  layers of an MLP, counted by the convention stated in the notebook, on several sizes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from bpcourse.checking.answers import question
+from bpcourse.checking.compare import describe
+from bpcourse.checking.diagnose import LIKELY
+from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
+from bpcourse.checking.registry import Problems, item
+from bpcourse.checking.safe import BadAnswer, call_safely, expect_tuple
+from bpcourse.checking.shortcuts import NETWORK_LIBRARY
+
+NOTEBOOK = "07_vanishing_and_exploding_gradients"
+INIT_LIBRARY = ("bpcourse.init", "bpcourse.network", "bpcourse.layers")
+NORMS_LIBRARY = ("bpcourse.activations", "bpcourse.diagnostics", *NETWORK_LIBRARY)
+CLIP_LIBRARY = ("bpcourse.clipping", "bpcourse.diagnostics", "bpcourse.optim")
+COST_LIBRARY = ("bpcourse.layers", "bpcourse.network", "bpcourse.diagnostics")
+
+# --- xavier_normal and he_normal ------------------------------------------------------------------
+
+SAMPLE_OUT, SAMPLE_IN = 400, 300  # 120,000 weights: the sample variance is within ±0.4%
+VARIANCE_TOLERANCE = 0.03  # relative; a catalogued mistake is at least 12% away
+DEPTH, WIDTH, BATCH = 30, 256, 400
+# the mean square of z(l) changes by a random factor per layer even with the right variance
+# (a few %, more with ReLU); a wrong variance changes it by 0.5, 2 or more
+STEADY = (0.85, 1.18)
+
+
+def _matrix(value: Any, shape: tuple[int, int], function: str) -> np.ndarray:
+    """The learner's weight matrix, or BadAnswer saying what is wrong with it."""
+    if value is None:
+        raise BadAnswer(f"{function} returned None: did you forget to `return` the weights?")
+    if not isinstance(value, np.ndarray):
+        raise BadAnswer(f"{function} should return a NumPy array, got {describe(value)}")
+    if value.shape != shape:
+        hint = ""
+        if value.shape == shape[::-1]:
+            hint = ": W has shape (n_out, n_in), one row per unit of the layer (size=(n_out, n_in))"
+        raise BadAnswer(
+            f"{function}({shape[0]}, {shape[1]}, rng) has shape {value.shape}, expected "
+            f"{shape} = (n_out, n_in){hint}"
+        )
+    if value.dtype != np.float64:
+        raise BadAnswer(f"{function} returned dtype {value.dtype}, expected float64")
+    if not np.isfinite(value).all():
+        raise BadAnswer(f"{function} returned NaN or infinite weights")
+    return value
+
+
+def _init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
+    """(variance, diagnosis) of the known wrong initialisations."""
+    fan = n_in + n_out
+    if kind == "xavier":
+        return [
+            (
+                1 / n_in,
+                "the variance is 1/n_in: that keeps the forward pass steady only; Xavier also "
+                "keeps the backward pass steady (variance 1/n_out) and compromises with the "
+                "average of the two fans, 2/(n_in + n_out)",
+            ),
+            (
+                1 / n_out,
+                "the variance is 1/n_out: that keeps the backward pass steady only; Xavier "
+                "averages the fan-in and the fan-out, 2/(n_in + n_out)",
+            ),
+            (
+                1 / fan,
+                "the variance is 1/(n_in + n_out): the 2 is missing (1/((n_in + n_out)/2) "
+                "is the reciprocal of the average fan)",
+            ),
+            (
+                (2 / fan) ** 2,
+                "the variance is the square of 2/(n_in + n_out): rng.normal takes the standard "
+                "deviation, the square root of the variance (sqrt missing)",
+            ),
+            (
+                4 / fan,
+                "the variance is twice too large: the 2 belongs inside the square root, "
+                "std = sqrt(2/(n_in + n_out)), not 2 × sqrt(1/(n_in + n_out))",
+            ),
+            (
+                2 / n_in,
+                "the variance is 2/n_in, He's initialisation for ReLU layers: Xavier's is "
+                "2/(n_in + n_out)",
+            ),
+        ]
+    return [
+        (
+            1 / n_in,
+            "the variance is 1/n_in: the factor 2 is missing; ReLU sets half of its inputs to 0, "
+            "which halves the mean square passed on, and the 2 makes up for it",
+        ),
+        (
+            2 / n_out,
+            "the variance is 2/n_out: He's forward-pass rule uses the fan-in n_in, the number of "
+            "inputs each unit adds up",
+        ),
+        (
+            2 / fan,
+            "the variance is 2/(n_in + n_out), Xavier's: He's for ReLU is 2/n_in",
+        ),
+        (
+            (2 / n_in) ** 2,
+            "the variance is the square of 2/n_in: rng.normal takes the standard deviation, the "
+            "square root of the variance (sqrt missing)",
+        ),
+        (
+            4 / n_in,
+            "the variance is twice too large: the 2 belongs inside the square root, "
+            "std = sqrt(2/n_in), not 2 × sqrt(1/n_in)",
+        ),
+    ]
+
+
+def _variance(kind: str, n_out: int, n_in: int) -> float:
+    return 2 / (n_in + n_out) if kind == "xavier" else 2 / n_in
+
+
+def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[str]:
+    """Mean, variance, shape of the distribution, and reproducibility of a large sample."""
+    W = _matrix(
+        call_safely(fn, SAMPLE_OUT, SAMPLE_IN, np.random.default_rng(70), name=function),
+        (SAMPLE_OUT, SAMPLE_IN),
+        function,
+    )
+    again = call_safely(fn, SAMPLE_OUT, SAMPLE_IN, np.random.default_rng(70), name=function)
+    problems = []
+    if not isinstance(again, np.ndarray) or not np.array_equal(W, again):
+        problems.append(
+            "two generators with the same seed gave different weights: draw them from the "
+            "`rng` passed in (rng.normal(...)), not from np.random"
+        )
+    right = _variance(kind, SAMPLE_OUT, SAMPLE_IN)
+    mean, variance = float(W.mean()), float(W.var())
+    if abs(mean) > 5 * np.sqrt(max(variance, right) / W.size):
+        problems.append(f"the weights' mean is {mean:.3g}, expected 0 (centred weights)")
+    if abs(variance / right - 1) > VARIANCE_TOLERANCE:
+        said = (
+            f"for n_out = {SAMPLE_OUT}, n_in = {SAMPLE_IN} the weights' variance is "
+            f"{variance:.4g}, {variance / right:.3g} × the variance that keeps the signal steady"
+        )
+        for value, text in _init_slips(kind, SAMPLE_OUT, SAMPLE_IN):
+            if abs(variance / value - 1) <= VARIANCE_TOLERANCE:
+                problems += [said, LIKELY + text]
+                break
+        else:
+            problems.append(said)
+    elif variance > 0:
+        z = (W - mean) / np.sqrt(variance)
+        kurtosis = float(np.mean(z**4)) - 3.0
+        if kurtosis < -0.5:
+            problems.append(
+                "the weights have the right variance but are spread evenly between two limits "
+                f"(excess kurtosis {kurtosis:.2f}, a normal distribution's is 0): "
+                f"{function} draws from a normal distribution, rng.normal, not rng.uniform"
+            )
+        elif abs(kurtosis) > 0.2:
+            problems.append(
+                f"the weights are not normally distributed (excess kurtosis {kurtosis:.2f}, a "
+                "normal distribution's is 0): draw them with rng.normal"
+            )
+    return problems
+
+
+def deep_stack(fn: Callable[..., Any], kind: str, function: str) -> np.ndarray:
+    """Mean square of z(l) for l = 1..DEPTH through square layers initialised by `fn`.
+
+    Xavier: linear layers (its derivation assumes the linear regime of tanh, tanh(z) ≈ z);
+    He: ReLU layers. x is a standard normal batch; the biases are 0.
+    """
+    rng = np.random.default_rng(71)
+    A = np.random.default_rng(72).normal(size=(BATCH, WIDTH))
+    squares = []
+    for _ in range(DEPTH):
+        W = _matrix(call_safely(fn, WIDTH, WIDTH, rng, name=function), (WIDTH, WIDTH), function)
+        with np.errstate(all="ignore"):
+            Z = A @ W.T
+            squares.append(float(np.mean(Z * Z)))
+            A = Z if kind == "xavier" else np.maximum(Z, 0.0)
+    return np.array(squares)
+
+
+def _stack_problems(fn: Callable[..., Any], kind: str, function: str) -> list[str]:
+    squares = deep_stack(fn, kind, function)
+    layers = "linear" if kind == "xavier" else "ReLU"
+    with np.errstate(all="ignore"):
+        ratio = squares[-1] / squares[0] if squares[0] > 0 else np.nan
+    where = f"through {DEPTH} {layers} layers of width {WIDTH} initialised by your {function}"
+    if not np.isfinite(ratio) or ratio == 0:
+        return [f"{where}, the pre-activations overflow or vanish entirely"]
+    per_layer = ratio ** (1 / (DEPTH - 1))
+    if STEADY[0] <= per_layer <= STEADY[1]:
+        return []
+    way = "shrinks" if ratio < 1 else "grows"
+    return [
+        f"{where}, the mean square of z(l) {way} by a factor of about {per_layer:.3g} per layer, "
+        f"{ratio:.3g} from layer 1 to layer {DEPTH}: the variance of the weights does not "
+        "preserve the variance of the signal"
+    ]
+
+
+def _check_init(fn: Callable[..., Any], kind: str, function: str) -> Problems:
+    _matrix(call_safely(fn, 3, 5, np.random.default_rng(0), name=function), (3, 5), function)
+    return {
+        "large sample": _sample_problems(fn, kind, function),
+        "deep stack": _stack_problems(fn, kind, function),
+    }
+
+
+@item(
+    "xavier_normal",
+    2,
+    NOTEBOOK,
+    forbid=INIT_LIBRARY,
+    checked_by="mean 0, variance 2/(n_in + n_out) and a normal shape on 120,000 weights, the "
+    "same weights from the same seed, and a steady signal through 30 linear layers",
+)
+def check_xavier_normal(xavier_normal: Callable[..., Any]) -> Problems:
+    return _check_init(xavier_normal, "xavier", "xavier_normal")
+
+
+@item(
+    "he_normal",
+    2,
+    NOTEBOOK,
+    forbid=INIT_LIBRARY,
+    checked_by="mean 0, variance 2/n_in and a normal shape on 120,000 weights, the same weights "
+    "from the same seed, and a steady signal through 30 ReLU layers",
+)
+def check_he_normal(he_normal: Callable[..., Any]) -> Problems:
+    return _check_init(he_normal, "he", "he_normal")
+
+
+# --- gradient_norms -------------------------------------------------------------------------------
+
+SIZES = (5, 12, 12, 12, 12, 12, 12, 12, 3)  # L = 8 layers
+N_NORMS = 6
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+PART = {"sigmoid": "sigmoid net", "tanh": "tanh net", "relu": "ReLU net"}
+
+
+def activate(Z: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-Z))
+    if activation == "tanh":
+        return np.tanh(Z)
+    return np.maximum(Z, 0.0)
+
+
+def derivative(Z: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "sigmoid":
+        s = activate(Z, "sigmoid")
+        return s * (1.0 - s)
+    if activation == "tanh":
+        return 1.0 - np.tanh(Z) ** 2
+    return (Z > 0).astype(np.float64)
+
+
+def network(seed: int = 7) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """X (6, 5), Y (6, 3) and an 8-layer network; the first seed from `seed` whose ReLU
+    pre-activations all lie at least 1e-3 from the kink."""
+    while True:
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(N_NORMS, SIZES[0]))
+        Y = rng.normal(size=(N_NORMS, SIZES[-1]))
+        weights = [
+            rng.normal(0.0, 1.5 / np.sqrt(n_in), size=(n_out, n_in))
+            for n_in, n_out in itertools.pairwise(SIZES)
+        ]
+        biases = [rng.normal(0.0, 0.3, size=n) for n in SIZES[1:]]
+        Zs, _ = forward(X, weights, biases, "relu")
+        if min(float(np.abs(Z).min()) for Z in Zs) > 1e-3:
+            return X, Y, weights, biases
+        seed += 1000
+
+
+def forward(
+    X: np.ndarray, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activation: str
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The z(l) and a(l) of every layer (As[0] = X); the last layer is linear, ŷ = z(L)."""
+    As, Zs = [X], []
+    for k, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        Z = As[-1] @ W.T + b
+        Zs.append(Z)
+        As.append(Z if k == len(weights) - 1 else activate(Z, activation))
+    return Zs, As
+
+
+def loss(X, Y, weights, biases, activation) -> float:
+    """ℒ = (1/N) Σₙ ½‖ŷₙ − yₙ‖²."""
+    Zs, _ = forward(X, weights, biases, activation)
+    return float(0.5 * np.sum((Zs[-1] - Y) ** 2) / len(X))
+
+
+def backward(
+    X: np.ndarray,
+    Y: np.ndarray,
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    activation: str,
+    slip: str = "",
+) -> dict[str, list[np.ndarray]]:
+    """The reference dW(l) and δ(l), l = 1..L (with a known slip switched on by name)."""
+    Zs, As = forward(X, weights, biases, activation)
+    L = len(weights)
+    delta = (Zs[-1] - Y) / len(X)
+    if slip == "f' at the output":
+        delta = delta * derivative(Zs[-1], activation)
+    dWs: list[np.ndarray] = [np.empty(0)] * L
+    deltas: list[np.ndarray] = [np.empty(0)] * L
+    for k in range(L - 1, -1, -1):  # layer k + 1 of the math
+        deltas[k] = delta
+        below = Zs[k - 1] if slip == "z for a" and k > 0 else As[k]
+        dWs[k] = delta.T @ below
+        if k == 0:
+            break
+        upstream = delta @ weights[k]
+        if slip == "no f'":
+            delta = upstream
+        elif slip == "f' of a":
+            delta = upstream * derivative(As[k], activation)
+        else:
+            delta = upstream * derivative(Zs[k - 1], activation)
+    return {"dW": dWs, "delta": deltas}
+
+
+def norms_of(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    return np.array([float(np.linalg.norm(a)) for a in arrays])
+
+
+def _norm_slips(X, Y, weights, biases, activation) -> list[Slip]:
+    right = norms_of(backward(X, Y, weights, biases, activation)["dW"])
+
+    def slipped(slip: str) -> np.ndarray:
+        return norms_of(backward(X, Y, weights, biases, activation, slip)["dW"])
+
+    return [
+        Slip(
+            "{name} leaves out the activation derivative: δ(l) = (δ(l+1) W(l+1)) ⊙ f′(z(l)), "
+            "and it is f′ that shrinks the gradient layer after layer",
+            slipped("no f'"),
+        ),
+        Slip(
+            "{name} evaluates f′ at the activation a(l) = f(z(l)) instead of at z(l): "
+            "f′(z(l)) written with the stored a(l) is a(1 − a) for sigmoid, 1 − a² for tanh",
+            slipped("f' of a"),
+        ),
+        Slip(
+            "{name} multiplies the output layer's δ by f′: the output layer is linear, ŷ = z(L), "
+            "so δ(L) = ∂ℒ/∂ŷ = (ŷ − y)/N",
+            slipped("f' at the output"),
+        ),
+        Slip(
+            "{name} uses z(l−1) where a(l−1) belongs: ∂ℒ/∂W(l) = δ(l)ᵀ a(l−1), the layer's input",
+            slipped("z for a"),
+        ),
+        Slip(
+            "{name} lists the layers from the output back to the input: return layer 1 (the "
+            "input side) first; backprop visits them in reverse, so reverse the list",
+            right[::-1],
+        ),
+        Slip(
+            "{name} returns the squared norms Σ g²: the Frobenius norm is their square root",
+            right**2,
+        ),
+        Slip(
+            "{name} returns the norms of δ(l) = ∂ℒ/∂z(l): the weight gradient is δ(l)ᵀ a(l−1)",
+            norms_of(backward(X, Y, weights, biases, activation)["delta"]),
+        ),
+        Slip(
+            "{name} is twice the right norms: ℒ has a ½ whose 2 cancels, ∂ℒ/∂ŷ = (ŷ − y)/N",
+            2 * right,
+        ),
+    ]
+
+
+def _as_norms(value: Any, L: int) -> np.ndarray:
+    if value is None:
+        raise BadAnswer(
+            "gradient_norms returned None: did you forget to `return` the list of norms?"
+        )
+    if isinstance(value, np.ndarray):
+        items = list(value.ravel()) if value.ndim <= 1 else None
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = None
+    if items is None:
+        raise BadAnswer(
+            f"gradient_norms should return a list of L = {L} numbers, got {describe(value)}"
+        )
+    numbers_only = []
+    for v in items:
+        if isinstance(v, np.ndarray) and v.size == 1:
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise BadAnswer(
+                f"gradient_norms should return L = {L} numbers, one norm per layer; it returned "
+                f"{describe(v)} among them (a norm is np.linalg.norm(dW), one number)"
+            )
+        numbers_only.append(float(v))
+    if len(numbers_only) != L:
+        raise BadAnswer(
+            f"gradient_norms returned {len(numbers_only)} numbers, expected L = {L}, one "
+            "‖∂ℒ/∂W(l)‖ for each layer l = 1..L"
+        )
+    return np.array(numbers_only)
+
+
+@item(
+    "gradient_norms",
+    6,
+    NOTEBOOK,
+    forbid=NORMS_LIBRARY,
+    checked_by="‖∂ℒ/∂W(l)‖ of all 8 layers agree with the checker's own backward pass for "
+    "sigmoid, tanh and ReLU networks",
+)
+def check_gradient_norms(gradient_norms: Callable[..., Any]) -> Problems:
+    X, Y, weights, biases = network()
+    L = len(weights)
+    parts: dict[str, list[str]] = {}
+    for activation in ACTIVATIONS:
+        got = call_safely(
+            gradient_norms,
+            X,
+            Y,
+            [W.copy() for W in weights],
+            [b.copy() for b in biases],
+            activation,
+            name="gradient_norms",
+        )
+        norms = _as_norms(got, L)
+        right = norms_of(backward(X, Y, weights, biases, activation)["dW"])
+        part = PART[activation]
+        parts[part] = compare(
+            right,
+            norms,
+            part,
+            _norm_slips(X, Y, weights, biases, activation),
+            transforms(N_NORMS, transpose=False, sign=False),
+            layout="(L,), layer 1 first",
+        )
+    return parts
+
+
+# --- clip_by_global_norm --------------------------------------------------------------------------
+
+CLIP_SHAPES = ((4, 3), (4,), (2, 4), (2,))
+
+
+def gradients(seed: int = 73) -> list[np.ndarray]:
+    """Four gradient tensors of very different sizes, global norm about 5."""
+    rng = np.random.default_rng(seed)
+    scales = (1.5, 0.2, 0.5, 3.0)
+    return [s * rng.normal(size=shape) for s, shape in zip(scales, CLIP_SHAPES, strict=True)]
+
+
+def global_norm(grads: Sequence[np.ndarray]) -> float:
+    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+
+
+def clip_reference(grads: Sequence[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    norm = global_norm(grads)
+    return [g * (max_norm / norm) if norm > max_norm else g.copy() for g in grads]
+
+
+def _flat(grads: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(g) for g in grads])
+
+
+def _clip_slips(grads: list[np.ndarray], c: float) -> list[Slip]:
+    norm = global_norm(grads)
+    sum_of_norms = sum(float(np.linalg.norm(g)) for g in grads)
+
+    def scaled(factor: float, when: bool) -> np.ndarray:
+        return _flat([g * factor if when else g for g in grads])
+
+    return [
+        Slip(
+            "{name} clips each tensor by its own norm: the global norm treats all the gradients "
+            "as one long vector, ‖g‖ = sqrt(Σ_p ‖g_p‖²), and scales them all by the same factor "
+            "(which keeps the direction of the whole update)",
+            _flat([g * (c / np.linalg.norm(g)) if np.linalg.norm(g) > c else g for g in grads]),
+        ),
+        Slip(
+            "{name} clips every entry to [−max_norm, max_norm]: that is clipping by value, which "
+            "changes the direction; scale the whole gradient instead",
+            _flat([np.clip(g, -c, c) for g in grads]),
+        ),
+        Slip(
+            "{name} divides by the squared norm Σ g²: take its square root, ‖g‖ = sqrt(Σ g²)",
+            scaled(c / norm**2, norm**2 > c),
+        ),
+        Slip(
+            "{name} multiplies by ‖g‖/max_norm: the factor that brings the norm down to "
+            "max_norm is max_norm/‖g‖",
+            scaled(norm / c, norm > c),
+        ),
+        Slip(
+            "{name} rescales a gradient whose norm is already below max_norm: clipping only "
+            "shortens a step that is too long; below the threshold it changes nothing",
+            scaled(c / norm, True),
+        ),
+        Slip(
+            "{name} uses the sum of the tensors' norms Σ_p ‖g_p‖: the global norm is "
+            "sqrt(Σ_p ‖g_p‖²), the norm of all entries as one long vector",
+            scaled(c / sum_of_norms, sum_of_norms > c),
+        ),
+    ]
+
+
+def _clipped(value: Any, grads: list[np.ndarray]) -> tuple[np.ndarray, Any]:
+    clipped, norm = expect_tuple(value, 2, "(clipped, norm)", "clip_by_global_norm")
+    if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
+        raise BadAnswer(
+            f"clip_by_global_norm's clipped should be a list of {len(grads)} arrays, one per "
+            f"gradient, got {describe(clipped)}"
+        )
+    for i, (c, g) in enumerate(zip(clipped, grads, strict=True)):
+        if not isinstance(c, np.ndarray) or c.shape != g.shape or c.dtype.kind != "f":
+            raise BadAnswer(
+                f"clipped[{i}] is {describe(c)}, expected a float array of shape {g.shape}, the "
+                f"shape of grads[{i}]"
+            )
+    return _flat(clipped), norm
+
+
+def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> list[str]:
+    name = f"norm ({where})"
+    if isinstance(got, np.ndarray) and got.size == 1:
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+        return [f"{name} is {describe(got)}, expected one number, the global norm"]
+    value = float(got)
+    if np.isfinite(value) and abs(value - right) <= 1e-9 * right:
+        return []
+    said = [f"{name}: expected {right:.6g}, got {value:.6g}"]
+    if abs(value - right**2) <= 1e-9 * right**2:
+        said.append(LIKELY + "your norm is squared: ‖g‖ = sqrt(Σ_p Σ g²)")
+    elif abs(value - clipped_norm) <= 1e-9 * right and clipped_norm != right:
+        said.append(
+            LIKELY + "your norm is measured after clipping: return the global norm before it "
+            "(the number that tells how large the gradient was)"
+        )
+    return said
+
+
+@item(
+    "clip_by_global_norm",
+    3,
+    NOTEBOOK,
+    forbid=CLIP_LIBRARY,
+    checked_by="above max_norm every gradient is scaled by max_norm/‖g‖ (the direction kept), "
+    "below it nothing changes, and the norm returned is the global norm",
+)
+def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Problems:
+    grads = gradients()
+    norm = global_norm(grads)
+    parts: dict[str, list[str]] = {}
+    norms: dict[str, list[str]] = {}
+    for where, c in (("norm above max_norm", 0.4 * norm), ("norm below max_norm", 2.0 * norm)):
+        value = call_safely(
+            clip_by_global_norm, [g.copy() for g in grads], c, name="clip_by_global_norm"
+        )
+        got, got_norm = _clipped(value, grads)
+        right = _flat(clip_reference(grads, c))
+        found = compare(right, got, "your clip", _clip_slips(grads, c))
+        if found:
+            found[0] = found[0].replace(
+                "your clip:", f"with the {where}, the clipped gradients:", 1
+            )
+        parts[where] = found
+        norms[where] = _norm_problems(norm, got_norm, min(norm, c), where)
+    above, below = norms.values()
+    if above and [m.replace("above", "below") for m in above] == below:
+        below = []  # the same wrong norm both times: say it once
+        above = [m.replace(" (norm above max_norm)", " returned", 1) for m in above]
+    first = parts["norm above max_norm"]
+    parts["norm below max_norm"] = [
+        "the same mistake as above" if m.startswith(LIKELY) and m in first else m
+        for m in parts["norm below max_norm"]
+    ]
+    parts["the norm returned"] = above + below
+    return parts
+
+
+# --- mlp_flops ------------------------------------------------------------------------------------
+
+FLOP_CASES = ((7, (5, 9, 4)), (1, (3, 2)), (32, (64, 128, 128, 10)), (13, (6, 11, 8, 9, 2)))
+
+
+def flops(N: int, sizes: Sequence[int], slip: str = "") -> tuple[int, int]:
+    """(forward, backward) FLOPs of the dense layers by the notebook's convention."""
+    forward_count = backward_count = 0
+    per_product = 1 if slip == "multiplications only" else 2
+    for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        product = per_product * N * n_in * n_out
+        bias = 0 if slip == "no bias" else N * n_out
+        forward_count += product + bias
+        backward_count += product  # dW
+        backward_count += 0 if slip in ("no db", "no bias") else N * n_out  # db
+        if (k > 0 or slip == "dX of layer 1") and slip != "no dX":
+            backward_count += product  # dX, the gradient for the layer below
+    return forward_count, backward_count
+
+
+FORWARD_SLIPS = {
+    "no bias": "your forward count leaves out the bias: adding b to the N × n_out array Z "
+    "costs N·n_out",
+    "multiplications only": "your forward count has one FLOP per term of each product: a "
+    "product of (a × b) and (b × c) costs a·b·c multiplications and as many additions, 2·a·b·c",
+}
+BACKWARD_SLIPS = {
+    "dX of layer 1": "your backward count includes dX of layer 1: the input x needs no gradient, "
+    "so the first layer computes only dW and db",
+    "no dX": "your backward count leaves out dX, the gradient passed to the layer below: "
+    "every layer but the first computes it, dX = dZ W, another matrix product",
+    "no db": "your backward count leaves out db: summing dZ over its N rows costs N·n_out",
+    "multiplications only": "your backward count has one FLOP per term of each product: a "
+    "product of (a × b) and (b × c) costs 2·a·b·c",
+    "twice the forward": "your backward count is exactly 2 × the forward count, the rule of "
+    "thumb: count the products and sums the backward pass does, layer by layer",
+}
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    v = float(value)
+    return round(v) if np.isfinite(v) and v == round(v) else None
+
+
+@item(
+    "mlp_flops",
+    3,
+    NOTEBOOK,
+    forbid=COST_LIBRARY,
+    checked_by="the forward and backward counts agree with the convention on four networks",
+)
+def check_mlp_flops(mlp_flops: Callable[..., Any]) -> Problems:
+    got: list[tuple[int | None, int | None]] = []
+    for N, sizes in FLOP_CASES:
+        value = call_safely(mlp_flops, N, list(sizes), name="mlp_flops")
+        f, b = expect_tuple(value, 2, "(forward, backward)", "mlp_flops")
+        if _whole(f) is None or _whole(b) is None:
+            raise BadAnswer(
+                f"mlp_flops should return two whole numbers (forward, backward), got "
+                f"{describe(f)} and {describe(b)}"
+            )
+        got.append((_whole(f), _whole(b)))
+    right = [flops(N, sizes) for N, sizes in FLOP_CASES]
+    if got == [(b, f) for f, b in right]:
+        return ["forward and backward are swapped: return (forward, backward)"]
+    parts: dict[str, list[str]] = {}
+    for index, (part, slips) in enumerate(
+        (("forward", FORWARD_SLIPS), ("backward", BACKWARD_SLIPS))
+    ):
+        mine = [g[index] for g in got]
+        wanted = [r[index] for r in right]
+        if mine == wanted:
+            parts[part] = []
+            continue
+        case = next(i for i, (m, w) in enumerate(zip(mine, wanted, strict=True)) if m != w)
+        N, sizes = FLOP_CASES[case]
+        said = [
+            f"{part} for N = {N}, sizes = {list(sizes)}: expected {wanted[case]:,}, got "
+            f"{mine[case]:,}"
+        ]
+        for slip, text in slips.items():
+            if slip == "twice the forward":
+                candidate = [2 * r[0] for r in right]
+            else:
+                candidate = [flops(n, s, slip)[index] for n, s in FLOP_CASES]
+            if candidate == mine:
+                said.append(LIKELY + text)
+                break
+        parts[part] = said
+    return parts
+
+
+# --- conceptual questions (answers stored as salted digests) --------------------------------------
+
+question(
+    "q_sigmoid_chain",
+    1,
+    NOTEBOOK,
+    "098f6dce3e063f83f0237ce02b905d563a8dddac40618789a619e10dbbdc2141",
+    kind="number",
+    revisit="the largest value of σ′(z) and the chain rule along a chain of units",
+)
+question(
+    "q_clip_value_cosine",
+    1,
+    NOTEBOOK,
+    "8a8be847f4e358380e1650215acd74b0e2de7b28f42aa452f8eb52156ac4be9a",
+    kind="number",
+    revisit="clipping by value: which entries change, and the cosine u·v/(‖u‖ ‖v‖)",
+)
+question(
+    "q_he_factor",
+    1,
+    NOTEBOOK,
+    "2ef06644e206f1f018b03820b89bd0b9714cc4c6909e2b4e5c5f54727399dad8",
+    kind="letter",
+    revisit="what ReLU does to the mean square of its input, E[a²] versus E[z²]",
+)
+question(
+    "q_backward_cost",
+    1,
+    NOTEBOOK,
+    "bed6abcd3f62a156a3578596af2af8caffea1a677272bc2909e408407b283938",
+    kind="integer",
+    revisit="the matrix products a dense layer's backward pass computes, against its forward's",
+)
