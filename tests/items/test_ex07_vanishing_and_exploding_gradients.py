@@ -1,0 +1,155 @@
+"""What is particular to the items of exercises/07_vanishing_and_exploding_gradients.ipynb.
+
+The contract (full marks, stub, bad values, shortcuts, each catalogue mistake gets its own
+diagnosis and no other) runs from `answers_ex07.py` in `test_contract.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from answers_ex07 import clip_by_global_norm, gradient_norms, he_normal, mlp_flops, xavier_normal
+from item_contract import run, slipped
+
+from bpcourse.checking.items import ex07_vanishing_and_exploding_gradients as ex07
+from bpcourse.gradcheck import NETWORK_TOLERANCE, numerical_gradient, relative_error
+
+
+def _text(result) -> str:
+    return "\n".join(result.messages)
+
+
+@pytest.mark.parametrize("activation", ex07.ACTIVATIONS)
+def test_the_reference_backward_agrees_with_finite_differences(activation):
+    X, Y, weights, biases = ex07.network()
+    analytic = ex07.backward(X, Y, weights, biases, activation)["dW"]
+    for W, dW in zip(weights, analytic, strict=True):
+        numeric = numerical_gradient(lambda: ex07.loss(X, Y, weights, biases, activation), W)
+        assert relative_error(dW, numeric) < NETWORK_TOLERANCE  # a whole network: 1e-6
+
+
+def test_the_network_stays_away_from_the_relu_kink_and_uses_both_sides_of_it():
+    X, _, weights, biases = ex07.network()
+    Zs, _ = ex07.forward(X, weights, biases, "relu")
+    for Z in Zs[:-1]:
+        assert np.abs(Z).min() > 1e-3
+        assert 0.0 < (Z > 0).mean() < 1.0
+
+
+def test_the_sigmoid_network_shows_vanishing_gradients_and_relu_does_not():
+    X, Y, weights, biases = ex07.network()
+    sigmoid = ex07.norms_of(ex07.backward(X, Y, weights, biases, "sigmoid")["dW"])
+    relu = ex07.norms_of(ex07.backward(X, Y, weights, biases, "relu")["dW"])
+    assert sigmoid[0] / sigmoid[-1] < 1e-2
+    assert relu[0] / relu[-1] > 1e-1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_right_initialiser_passes_whatever_the_generators_seed(seed, monkeypatch):
+    """The deep stack's mean square wanders with the draws: the tolerance must cover it."""
+    for kind, std in (
+        ("xavier", lambda o, i: np.sqrt(2 / (o + i))),
+        ("he", lambda o, i: 2**0.5 / i**0.5),
+    ):
+
+        def draws(n_out, n_in, rng, std=std):  # another route through the generator
+            return rng.standard_normal(size=(n_in, n_out)).T * std(n_out, n_in)
+
+        monkeypatch.setattr(ex07, "deep_stack", _seeded(ex07.deep_stack, seed), raising=True)
+        assert not ex07._stack_problems(draws, kind, "init"), (kind, seed)
+
+
+def _seeded(deep_stack, seed):
+    def stack(fn, kind, function):
+        rng = np.random.default_rng(1000 + seed)
+        return deep_stack(lambda o, i, _rng: fn(o, i, rng), kind, function)
+
+    return stack
+
+
+def test_he_weights_in_a_linear_stack_and_xavier_weights_in_a_relu_stack_fail_the_stack():
+    """The deep stack tells the two rules apart (square layers: Xavier is 1/n, He 2/n)."""
+    assert ex07._stack_problems(he_normal, "xavier", "xavier_normal")
+    assert ex07._stack_problems(xavier_normal, "he", "he_normal")
+
+
+def test_a_learner_who_modifies_the_gradients_in_place_still_passes():
+    def in_place(grads, max_norm):
+        norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+        if norm > max_norm:
+            for g in grads:
+                g *= max_norm / norm
+        return grads, norm
+
+    assert run("clip_by_global_norm", in_place).passed
+
+
+def test_clipping_keeps_the_direction_of_the_whole_gradient():
+    grads = ex07.gradients()
+    clipped = ex07.clip_reference(grads, 1.0)
+    g, c = ex07._flat(grads), ex07._flat(clipped)
+    assert np.linalg.norm(c) == pytest.approx(1.0)
+    assert g @ c / (np.linalg.norm(g) * np.linalg.norm(c)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda *a: clip_by_global_norm(*a)[0], "should return 2 values (clipped, norm)"),
+        (lambda g, c: (g[:2], 1.0), "should be a list of 4 arrays"),
+        (lambda g, c: ([x.ravel() for x in g], 1.0), "expected a float array of shape (4, 3)"),
+    ],
+)
+def test_a_malformed_clip_is_told_what_to_return(answer, says):
+    result = run("clip_by_global_norm", answer)
+    assert result.points == 0 and says in _text(result), str(result)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda *a: gradient_norms(*a)[:-1], "returned 7 numbers, expected L = 8"),
+        (lambda *a: [np.ones((2, 2))] * 8, "one norm per layer"),
+        (lambda *a: None, "forget to `return`"),
+    ],
+)
+def test_a_malformed_list_of_norms_is_told_what_to_return(answer, says):
+    result = run("gradient_norms", answer)
+    assert result.points == 0 and says in _text(result), str(result)
+
+
+def test_norms_may_be_a_list_of_numpy_scalars_or_an_array():
+    assert run("gradient_norms", lambda *a: np.array(gradient_norms(*a))).passed
+    assert run("gradient_norms", lambda *a: [np.float64(v) for v in gradient_norms(*a)]).passed
+
+
+def test_two_slips_in_the_norms_are_both_named():
+    result = run("gradient_norms", slipped(gradient_norms, ("no ½", "no 1/N")))
+    text = _text(result)
+    assert "two slips" in text and "twice the right norms" in text and "N = 6" in text
+
+
+def test_flop_counts_may_be_numpy_integers_or_whole_floats_but_not_fractions():
+    assert run("mlp_flops", lambda N, s: tuple(np.int64(v) for v in mlp_flops(N, s))).passed
+    assert run("mlp_flops", lambda N, s: tuple(float(v) for v in mlp_flops(N, s))).passed
+    result = run("mlp_flops", lambda N, s: (0.5, 1.5))
+    assert result.points == 0 and "two whole numbers" in _text(result)
+
+
+def test_the_backward_pass_costs_about_twice_the_forward_for_large_layers():
+    """The rule of thumb of q_backward_cost follows from the convention of mlp_flops."""
+    forward, backward = ex07.flops(256, [1024] * 20)
+    assert backward / forward == pytest.approx(2.0, abs=0.06)
+
+
+def test_a_clip_that_calls_the_library_scores_nothing():
+    from bpcourse.checking import ITEMS
+
+    source = (
+        "from bpcourse.clipping import clip_by_global_norm as clip\n\n"
+        "def clip_by_global_norm(grads, max_norm):\n"
+        "    return clip(grads, max_norm)\n"
+    )
+    item = ITEMS["clip_by_global_norm"]
+    result = item.run(clip_by_global_norm, source=source)
+    assert result.points == 0 and "bpcourse.clipping" in _text(result)
