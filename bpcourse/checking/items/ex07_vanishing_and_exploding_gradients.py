@@ -22,9 +22,8 @@ inputs.
 
 from __future__ import annotations
 
-import itertools
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,23 @@ from bpcourse.checking.answers import question
 from bpcourse.checking.compare import describe
 from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
+from bpcourse.checking.items.ex07_reference import (
+    ACTIVATIONS,
+    FLOP_CASES,
+    N_NORMS,
+    backward,
+    clip_reference,
+    flat,
+    flops,
+    global_norm,
+    gradients,
+    init_slips,
+    network,
+    norms_of,
+)
+from bpcourse.checking.items.ex07_reference import (
+    variance as steady_variance,
+)
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import BadAnswer, call_safely, expect_tuple
 from bpcourse.checking.shortcuts import NETWORK_LIBRARY
@@ -74,75 +90,6 @@ def _matrix(value: Any, shape: tuple[int, int], function: str) -> np.ndarray:
     return value
 
 
-def _init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
-    """(variance, diagnosis) of the known wrong initialisations."""
-    fan = n_in + n_out
-    if kind == "xavier":
-        return [
-            (
-                1 / n_in,
-                "the variance is 1/n_in: that keeps the forward pass steady only; Xavier also "
-                "keeps the backward pass steady (variance 1/n_out) and compromises with the "
-                "average of the two fans, 2/(n_in + n_out)",
-            ),
-            (
-                1 / n_out,
-                "the variance is 1/n_out: that keeps the backward pass steady only; Xavier "
-                "averages the fan-in and the fan-out, 2/(n_in + n_out)",
-            ),
-            (
-                1 / fan,
-                "the variance is 1/(n_in + n_out): the 2 is missing (1/((n_in + n_out)/2) "
-                "is the reciprocal of the average fan)",
-            ),
-            (
-                (2 / fan) ** 2,
-                "the variance is the square of 2/(n_in + n_out): rng.normal takes the standard "
-                "deviation, the square root of the variance (sqrt missing)",
-            ),
-            (
-                4 / fan,
-                "the variance is twice too large: the 2 belongs inside the square root, "
-                "std = sqrt(2/(n_in + n_out)), not 2 × sqrt(1/(n_in + n_out))",
-            ),
-            (
-                2 / n_in,
-                "the variance is 2/n_in, He's initialisation for ReLU layers: Xavier's is "
-                "2/(n_in + n_out)",
-            ),
-        ]
-    return [
-        (
-            1 / n_in,
-            "the variance is 1/n_in: the factor 2 is missing; ReLU sets half of its inputs to 0, "
-            "which halves the mean square passed on, and the 2 makes up for it",
-        ),
-        (
-            2 / n_out,
-            "the variance is 2/n_out: He's forward-pass rule uses the fan-in n_in, the number of "
-            "inputs each unit adds up",
-        ),
-        (
-            2 / fan,
-            "the variance is 2/(n_in + n_out), Xavier's: He's for ReLU is 2/n_in",
-        ),
-        (
-            (2 / n_in) ** 2,
-            "the variance is the square of 2/n_in: rng.normal takes the standard deviation, the "
-            "square root of the variance (sqrt missing)",
-        ),
-        (
-            4 / n_in,
-            "the variance is twice too large: the 2 belongs inside the square root, "
-            "std = sqrt(2/n_in), not 2 × sqrt(1/n_in)",
-        ),
-    ]
-
-
-def _variance(kind: str, n_out: int, n_in: int) -> float:
-    return 2 / (n_in + n_out) if kind == "xavier" else 2 / n_in
-
-
 def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[str]:
     """Mean, variance, shape of the distribution, and reproducibility of a large sample."""
     W = _matrix(
@@ -157,7 +104,7 @@ def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[s
             "two generators with the same seed gave different weights: draw them from the "
             "`rng` passed in (rng.normal(...)), not from np.random"
         )
-    right = _variance(kind, SAMPLE_OUT, SAMPLE_IN)
+    right = steady_variance(kind, SAMPLE_OUT, SAMPLE_IN)
     mean, variance = float(W.mean()), float(W.var())
     if abs(mean) > 5 * np.sqrt(max(variance, right) / W.size):
         problems.append(f"the weights' mean is {mean:.3g}, expected 0 (centred weights)")
@@ -166,7 +113,7 @@ def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[s
             f"for n_out = {SAMPLE_OUT}, n_in = {SAMPLE_IN} the weights' variance is "
             f"{variance:.4g}, {variance / right:.3g} × the variance that keeps the signal steady"
         )
-        for value, text in _init_slips(kind, SAMPLE_OUT, SAMPLE_IN):
+        for value, text in init_slips(kind, SAMPLE_OUT, SAMPLE_IN):
             if abs(variance / value - 1) <= VARIANCE_TOLERANCE:
                 problems += [said, LIKELY + text]
                 break
@@ -189,13 +136,13 @@ def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[s
     return problems
 
 
-def deep_stack(fn: Callable[..., Any], kind: str, function: str) -> np.ndarray:
+def deep_stack(fn: Callable[..., Any], kind: str, function: str, seed: int = 71) -> np.ndarray:
     """Mean square of z(l) for l = 1..DEPTH through square layers initialised by `fn`.
 
     Xavier: linear layers (its derivation assumes the linear regime of tanh, tanh(z) ≈ z);
     He: ReLU layers. x is a standard normal batch; the biases are 0.
     """
-    rng = np.random.default_rng(71)
+    rng = np.random.default_rng(seed)
     A = np.random.default_rng(72).normal(size=(BATCH, WIDTH))
     squares = []
     for _ in range(DEPTH):
@@ -207,8 +154,9 @@ def deep_stack(fn: Callable[..., Any], kind: str, function: str) -> np.ndarray:
     return np.array(squares)
 
 
-def _stack_problems(fn: Callable[..., Any], kind: str, function: str) -> list[str]:
-    squares = deep_stack(fn, kind, function)
+def stack_problems(fn: Callable[..., Any], kind: str, function: str, seed: int = 71) -> list[str]:
+    """[] when the mean square of z(l) stays steady through the deep stack, else what it does."""
+    squares = deep_stack(fn, kind, function, seed)
     layers = "linear" if kind == "xavier" else "ReLU"
     with np.errstate(all="ignore"):
         ratio = squares[-1] / squares[0] if squares[0] > 0 else np.nan
@@ -230,7 +178,7 @@ def _check_init(fn: Callable[..., Any], kind: str, function: str) -> Problems:
     _matrix(call_safely(fn, 3, 5, np.random.default_rng(0), name=function), (3, 5), function)
     return {
         "large sample": _sample_problems(fn, kind, function),
-        "deep stack": _stack_problems(fn, kind, function),
+        "deep stack": stack_problems(fn, kind, function),
     }
 
 
@@ -260,99 +208,7 @@ def check_he_normal(he_normal: Callable[..., Any]) -> Problems:
 
 # --- gradient_norms -------------------------------------------------------------------------------
 
-SIZES = (5, 12, 12, 12, 12, 12, 12, 12, 3)  # L = 8 layers
-N_NORMS = 6
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
 PART = {"sigmoid": "sigmoid net", "tanh": "tanh net", "relu": "ReLU net"}
-
-
-def activate(Z: np.ndarray, activation: str) -> np.ndarray:
-    if activation == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-Z))
-    if activation == "tanh":
-        return np.tanh(Z)
-    return np.maximum(Z, 0.0)
-
-
-def derivative(Z: np.ndarray, activation: str) -> np.ndarray:
-    if activation == "sigmoid":
-        s = activate(Z, "sigmoid")
-        return s * (1.0 - s)
-    if activation == "tanh":
-        return 1.0 - np.tanh(Z) ** 2
-    return (Z > 0).astype(np.float64)
-
-
-def network(seed: int = 7) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """X (6, 5), Y (6, 3) and an 8-layer network; the first seed from `seed` whose ReLU
-    pre-activations all lie at least 1e-3 from the kink."""
-    while True:
-        rng = np.random.default_rng(seed)
-        X = rng.normal(size=(N_NORMS, SIZES[0]))
-        Y = rng.normal(size=(N_NORMS, SIZES[-1]))
-        weights = [
-            rng.normal(0.0, 1.5 / np.sqrt(n_in), size=(n_out, n_in))
-            for n_in, n_out in itertools.pairwise(SIZES)
-        ]
-        biases = [rng.normal(0.0, 0.3, size=n) for n in SIZES[1:]]
-        Zs, _ = forward(X, weights, biases, "relu")
-        if min(float(np.abs(Z).min()) for Z in Zs) > 1e-3:
-            return X, Y, weights, biases
-        seed += 1000
-
-
-def forward(
-    X: np.ndarray, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activation: str
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The z(l) and a(l) of every layer (As[0] = X); the last layer is linear, ŷ = z(L)."""
-    As, Zs = [X], []
-    for k, (W, b) in enumerate(zip(weights, biases, strict=True)):
-        Z = As[-1] @ W.T + b
-        Zs.append(Z)
-        As.append(Z if k == len(weights) - 1 else activate(Z, activation))
-    return Zs, As
-
-
-def loss(X, Y, weights, biases, activation) -> float:
-    """ℒ = (1/N) Σₙ ½‖ŷₙ − yₙ‖²."""
-    Zs, _ = forward(X, weights, biases, activation)
-    return float(0.5 * np.sum((Zs[-1] - Y) ** 2) / len(X))
-
-
-def backward(
-    X: np.ndarray,
-    Y: np.ndarray,
-    weights: Sequence[np.ndarray],
-    biases: Sequence[np.ndarray],
-    activation: str,
-    slip: str = "",
-) -> dict[str, list[np.ndarray]]:
-    """The reference dW(l) and δ(l), l = 1..L (with a known slip switched on by name)."""
-    Zs, As = forward(X, weights, biases, activation)
-    L = len(weights)
-    delta = (Zs[-1] - Y) / len(X)
-    if slip == "f' at the output":
-        delta = delta * derivative(Zs[-1], activation)
-    dWs: list[np.ndarray] = [np.empty(0)] * L
-    deltas: list[np.ndarray] = [np.empty(0)] * L
-    for k in range(L - 1, -1, -1):  # layer k + 1 of the math
-        deltas[k] = delta
-        below = Zs[k - 1] if slip == "z for a" and k > 0 else As[k]
-        dWs[k] = delta.T @ below
-        if k == 0:
-            break
-        upstream = delta @ weights[k]
-        if slip == "no f'":
-            delta = upstream
-        elif slip == "f' of a":
-            delta = upstream * derivative(As[k], activation)
-        else:
-            delta = upstream * derivative(Zs[k - 1], activation)
-    return {"dW": dWs, "delta": deltas}
-
-
-def norms_of(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    return np.array([float(np.linalg.norm(a)) for a in arrays])
 
 
 def _norm_slips(X, Y, weights, biases, activation) -> list[Slip]:
@@ -472,47 +328,25 @@ def check_gradient_norms(gradient_norms: Callable[..., Any]) -> Problems:
 
 # --- clip_by_global_norm --------------------------------------------------------------------------
 
-CLIP_SHAPES = ((4, 3), (4,), (2, 4), (2,))
-
-
-def gradients(seed: int = 73) -> list[np.ndarray]:
-    """Four gradient tensors of very different sizes, global norm about 5."""
-    rng = np.random.default_rng(seed)
-    scales = (1.5, 0.2, 0.5, 3.0)
-    return [s * rng.normal(size=shape) for s, shape in zip(scales, CLIP_SHAPES, strict=True)]
-
-
-def global_norm(grads: Sequence[np.ndarray]) -> float:
-    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
-
-
-def clip_reference(grads: Sequence[np.ndarray], max_norm: float) -> list[np.ndarray]:
-    norm = global_norm(grads)
-    return [g * (max_norm / norm) if norm > max_norm else g.copy() for g in grads]
-
-
-def _flat(grads: Sequence[np.ndarray]) -> np.ndarray:
-    return np.concatenate([np.ravel(g) for g in grads])
-
 
 def _clip_slips(grads: list[np.ndarray], c: float) -> list[Slip]:
     norm = global_norm(grads)
     sum_of_norms = sum(float(np.linalg.norm(g)) for g in grads)
 
     def scaled(factor: float, when: bool) -> np.ndarray:
-        return _flat([g * factor if when else g for g in grads])
+        return flat([g * factor if when else g for g in grads])
 
     return [
         Slip(
             "{name} clips each tensor by its own norm: the global norm treats all the gradients "
             "as one long vector, ‖g‖ = sqrt(Σ_p ‖g_p‖²), and scales them all by the same factor "
             "(which keeps the direction of the whole update)",
-            _flat([g * (c / np.linalg.norm(g)) if np.linalg.norm(g) > c else g for g in grads]),
+            flat([g * (c / np.linalg.norm(g)) if np.linalg.norm(g) > c else g for g in grads]),
         ),
         Slip(
             "{name} clips every entry to [−max_norm, max_norm]: that is clipping by value, which "
             "changes the direction; scale the whole gradient instead",
-            _flat([np.clip(g, -c, c) for g in grads]),
+            flat([np.clip(g, -c, c) for g in grads]),
         ),
         Slip(
             "{name} divides by the squared norm Σ g²: take its square root, ‖g‖ = sqrt(Σ g²)",
@@ -549,7 +383,7 @@ def _clipped(value: Any, grads: list[np.ndarray]) -> tuple[np.ndarray, Any]:
                 f"clipped[{i}] is {describe(c)}, expected a float array of shape {g.shape}, the "
                 f"shape of grads[{i}]"
             )
-    return _flat(clipped), norm
+    return flat(clipped), norm
 
 
 def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> list[str]:
@@ -590,7 +424,7 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
             clip_by_global_norm, [g.copy() for g in grads], c, name="clip_by_global_norm"
         )
         got, got_norm = _clipped(value, grads)
-        right = _flat(clip_reference(grads, c))
+        right = flat(clip_reference(grads, c))
         found = compare(right, got, "your clip", _clip_slips(grads, c))
         if found:
             found[0] = found[0].replace(
@@ -612,24 +446,6 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
 
 
 # --- mlp_flops ------------------------------------------------------------------------------------
-
-FLOP_CASES = ((7, (5, 9, 4)), (1, (3, 2)), (32, (64, 128, 128, 10)), (13, (6, 11, 8, 9, 2)))
-
-
-def flops(N: int, sizes: Sequence[int], slip: str = "") -> tuple[int, int]:
-    """(forward, backward) FLOPs of the dense layers by the notebook's convention."""
-    forward_count = backward_count = 0
-    per_product = 1 if slip == "multiplications only" else 2
-    for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        product = per_product * N * n_in * n_out
-        bias = 0 if slip == "no bias" else N * n_out
-        forward_count += product + bias
-        backward_count += product  # dW
-        backward_count += 0 if slip in ("no db", "no bias") else N * n_out  # db
-        if (k > 0 or slip == "dX of layer 1") and slip != "no dX":
-            backward_count += product  # dX, the gradient for the layer below
-    return forward_count, backward_count
-
 
 FORWARD_SLIPS = {
     "no bias": "your forward count leaves out the bias: adding b to the N × n_out array Z "

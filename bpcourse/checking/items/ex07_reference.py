@@ -1,0 +1,216 @@
+r"""The checker's own reference for exercise 07: the variances of Xavier and He initialisation
+(and the known wrong ones), a deep MLP and its backward pass, gradient clipping, and the FLOP
+count of an MLP. Plain NumPy; the items in `ex07_vanishing_and_exploding_gradients` compare
+the learner's answers with these.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+SIZES = (5, 12, 12, 12, 12, 12, 12, 12, 3)  # L = 8 layers
+N_NORMS = 6
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+
+
+def activate(Z: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-Z))
+    if activation == "tanh":
+        return np.tanh(Z)
+    return np.maximum(Z, 0.0)
+
+
+def derivative(Z: np.ndarray, activation: str) -> np.ndarray:
+    if activation == "sigmoid":
+        s = activate(Z, "sigmoid")
+        return s * (1.0 - s)
+    if activation == "tanh":
+        return 1.0 - np.tanh(Z) ** 2
+    return (Z > 0).astype(np.float64)
+
+
+def network(seed: int = 7) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """X (6, 5), Y (6, 3) and an 8-layer network; the first seed from `seed` whose ReLU
+    pre-activations all lie at least 1e-3 from the kink."""
+    while True:
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(N_NORMS, SIZES[0]))
+        Y = rng.normal(size=(N_NORMS, SIZES[-1]))
+        weights = [
+            rng.normal(0.0, 1.5 / np.sqrt(n_in), size=(n_out, n_in))
+            for n_in, n_out in itertools.pairwise(SIZES)
+        ]
+        biases = [rng.normal(0.0, 0.3, size=n) for n in SIZES[1:]]
+        Zs, _ = forward(X, weights, biases, "relu")
+        if min(float(np.abs(Z).min()) for Z in Zs) > 1e-3:
+            return X, Y, weights, biases
+        seed += 1000
+
+
+def forward(
+    X: np.ndarray, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activation: str
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The z(l) and a(l) of every layer (As[0] = X); the last layer is linear, ŷ = z(L)."""
+    As, Zs = [X], []
+    for k, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        Z = As[-1] @ W.T + b
+        Zs.append(Z)
+        As.append(Z if k == len(weights) - 1 else activate(Z, activation))
+    return Zs, As
+
+
+def loss(X, Y, weights, biases, activation) -> float:
+    """ℒ = (1/N) Σₙ ½‖ŷₙ − yₙ‖²."""
+    Zs, _ = forward(X, weights, biases, activation)
+    return float(0.5 * np.sum((Zs[-1] - Y) ** 2) / len(X))
+
+
+def backward(
+    X: np.ndarray,
+    Y: np.ndarray,
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    activation: str,
+    slip: str = "",
+) -> dict[str, list[np.ndarray]]:
+    """The reference dW(l) and δ(l), l = 1..L (with a known slip switched on by name)."""
+    Zs, As = forward(X, weights, biases, activation)
+    L = len(weights)
+    delta = (Zs[-1] - Y) / len(X)
+    if slip == "f' at the output":
+        delta = delta * derivative(Zs[-1], activation)
+    dWs: list[np.ndarray] = [np.empty(0)] * L
+    deltas: list[np.ndarray] = [np.empty(0)] * L
+    for k in range(L - 1, -1, -1):  # layer k + 1 of the math
+        deltas[k] = delta
+        below = Zs[k - 1] if slip == "z for a" and k > 0 else As[k]
+        dWs[k] = delta.T @ below
+        if k == 0:
+            break
+        upstream = delta @ weights[k]
+        if slip == "no f'":
+            delta = upstream
+        elif slip == "f' of a":
+            delta = upstream * derivative(As[k], activation)
+        else:
+            delta = upstream * derivative(Zs[k - 1], activation)
+    return {"dW": dWs, "delta": deltas}
+
+
+def norms_of(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    return np.array([float(np.linalg.norm(a)) for a in arrays])
+
+
+CLIP_SHAPES = ((4, 3), (4,), (2, 4), (2,))
+
+
+def gradients(seed: int = 73) -> list[np.ndarray]:
+    """Four gradient tensors of very different sizes, global norm about 5."""
+    rng = np.random.default_rng(seed)
+    scales = (1.5, 0.2, 0.5, 3.0)
+    return [s * rng.normal(size=shape) for s, shape in zip(scales, CLIP_SHAPES, strict=True)]
+
+
+def global_norm(grads: Sequence[np.ndarray]) -> float:
+    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+
+
+def clip_reference(grads: Sequence[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    norm = global_norm(grads)
+    return [g * (max_norm / norm) if norm > max_norm else g.copy() for g in grads]
+
+
+def flat(grads: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(g) for g in grads])
+
+
+FLOP_CASES = ((7, (5, 9, 4)), (1, (3, 2)), (32, (64, 128, 128, 10)), (13, (6, 11, 8, 9, 2)))
+
+
+def flops(N: int, sizes: Sequence[int], slip: str = "") -> tuple[int, int]:
+    """(forward, backward) FLOPs of the dense layers by the notebook's convention."""
+    forward_count = backward_count = 0
+    per_product = 1 if slip == "multiplications only" else 2
+    for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        product = per_product * N * n_in * n_out
+        bias = 0 if slip == "no bias" else N * n_out
+        forward_count += product + bias
+        backward_count += product  # dW
+        backward_count += 0 if slip in ("no db", "no bias") else N * n_out  # db
+        if (k > 0 or slip == "dX of layer 1") and slip != "no dX":
+            backward_count += product  # dX, the gradient for the layer below
+    return forward_count, backward_count
+
+
+def init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
+    """(variance, diagnosis) of the known wrong Xavier or He initialisations (`kind`)."""
+    fan = n_in + n_out
+    if kind == "xavier":
+        return [
+            (
+                1 / n_in,
+                "the variance is 1/n_in: that keeps the forward pass steady only; Xavier also "
+                "keeps the backward pass steady (variance 1/n_out) and compromises with the "
+                "average of the two fans, 2/(n_in + n_out)",
+            ),
+            (
+                1 / n_out,
+                "the variance is 1/n_out: that keeps the backward pass steady only; Xavier "
+                "averages the fan-in and the fan-out, 2/(n_in + n_out)",
+            ),
+            (
+                1 / fan,
+                "the variance is 1/(n_in + n_out): the 2 is missing (1/((n_in + n_out)/2) "
+                "is the reciprocal of the average fan)",
+            ),
+            (
+                (2 / fan) ** 2,
+                "the variance is the square of 2/(n_in + n_out): rng.normal takes the standard "
+                "deviation, the square root of the variance (sqrt missing)",
+            ),
+            (
+                4 / fan,
+                "the variance is twice too large: the 2 belongs inside the square root, "
+                "std = sqrt(2/(n_in + n_out)), not 2 × sqrt(1/(n_in + n_out))",
+            ),
+            (
+                2 / n_in,
+                "the variance is 2/n_in, He's initialisation for ReLU layers: Xavier's is "
+                "2/(n_in + n_out)",
+            ),
+        ]
+    return [
+        (
+            1 / n_in,
+            "the variance is 1/n_in: the factor 2 is missing; ReLU sets half of its inputs to 0, "
+            "which halves the mean square passed on, and the 2 makes up for it",
+        ),
+        (
+            2 / n_out,
+            "the variance is 2/n_out: He's forward-pass rule uses the fan-in n_in, the number of "
+            "inputs each unit adds up",
+        ),
+        (
+            2 / fan,
+            "the variance is 2/(n_in + n_out), Xavier's: He's for ReLU is 2/n_in",
+        ),
+        (
+            (2 / n_in) ** 2,
+            "the variance is the square of 2/n_in: rng.normal takes the standard deviation, the "
+            "square root of the variance (sqrt missing)",
+        ),
+        (
+            4 / n_in,
+            "the variance is twice too large: the 2 belongs inside the square root, "
+            "std = sqrt(2/n_in), not 2 × sqrt(1/n_in)",
+        ),
+    ]
+
+
+def variance(kind: str, n_out: int, n_in: int) -> float:
+    """The variance that keeps the signal steady: Xavier's or He's."""
+    return 2 / (n_in + n_out) if kind == "xavier" else 2 / n_in
