@@ -138,7 +138,7 @@ def clip_by_global_norm(grads, max_norm, slip=()):
         out = []
         for g in grads:
             n = np.linalg.norm(g)
-            out.append(g * max_norm / n if n > max_norm else g)
+            out.append(g * max_norm / n if n > max_norm or "always" in slip else g)
         return out, float(np.sqrt(sum(np.sum(g**2) for g in grads)))
     if "by value" in slip:
         return [np.clip(g, -max_norm, max_norm) for g in grads], float(
@@ -229,6 +229,7 @@ NORMS = {
 }
 CLIP = {
     "per tensor": "clips each tensor by its own norm",
+    ("per tensor", "always"): "clips each tensor by its own norm",
     "by value": "that is clipping by value",
     "squared": "divides by the squared norm",
     "inverted": "multiplies by ‖g‖/max_norm",
@@ -252,7 +253,10 @@ CATALOGUE: dict[str, list[Wrong]] = {
     "xavier_normal": [Wrong(s, slipped(xavier_normal, s), d) for s, d in XAVIER.items()],
     "he_normal": [Wrong(s, slipped(he_normal, s), d) for s, d in HE.items()],
     "gradient_norms": [Wrong(s, slipped(gradient_norms, s), d) for s, d in NORMS.items()],
-    "clip_by_global_norm": [Wrong(s, slipped(clip_by_global_norm, s), d) for s, d in CLIP.items()],
+    "clip_by_global_norm": [
+        Wrong(s if isinstance(s, str) else " + ".join(s), slipped(clip_by_global_norm, s), d)
+        for s, d in CLIP.items()
+    ],
     "mlp_flops": [Wrong(s, slipped(mlp_flops, s), d) for s, d in FLOPS.items()],
 }
 

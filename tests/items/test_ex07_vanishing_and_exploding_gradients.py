@@ -143,3 +143,10 @@ def test_a_clip_that_calls_the_library_scores_nothing():
     item = ITEMS["clip_by_global_norm"]
     result = item.run(clip_by_global_norm, source=source)
     assert result.points == 0 and "bpcourse.clipping" in _text(result)
+
+
+def test_wrong_clipped_gradients_are_located_by_tensor_and_wrong_norms_by_layer():
+    clip = _text(run("clip_by_global_norm", slipped(clip_by_global_norm, "by value")))
+    assert "the largest difference is in clipped[0] at index (1, 2)" in clip
+    norms = _text(run("gradient_norms", slipped(gradient_norms, "no f'")))
+    assert "the largest difference is for layer 2" in norms and "index" not in norms

@@ -23,6 +23,7 @@ inputs.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -323,6 +324,10 @@ def check_gradient_norms(gradient_norms: Callable[..., Any]) -> Problems:
             transforms(N_NORMS, transpose=False, sign=False),
             layout="(L,), layer 1 first",
         )
+        parts[part] = [
+            re.sub(r"at index \((\d+),\)", lambda m: f"for layer {int(m[1]) + 1}", message)
+            for message in parts[part]
+        ]
     return parts
 
 
@@ -336,13 +341,17 @@ def _clip_slips(grads: list[np.ndarray], c: float) -> list[Slip]:
     def scaled(factor: float, when: bool) -> np.ndarray:
         return flat([g * factor if when else g for g in grads])
 
+    per_tensor = (
+        "{name} clips each tensor by its own norm: the global norm treats all the gradients "
+        "as one long vector, ‖g‖ = sqrt(Σ_p ‖g_p‖²), and scales them all by the same factor "
+        "(which keeps the direction of the whole update)"
+    )
     return [
         Slip(
-            "{name} clips each tensor by its own norm: the global norm treats all the gradients "
-            "as one long vector, ‖g‖ = sqrt(Σ_p ‖g_p‖²), and scales them all by the same factor "
-            "(which keeps the direction of the whole update)",
+            per_tensor,
             flat([g * (c / np.linalg.norm(g)) if np.linalg.norm(g) > c else g for g in grads]),
         ),
+        Slip(per_tensor, flat([g * (c / np.linalg.norm(g)) for g in grads])),
         Slip(
             "{name} clips every entry to [−max_norm, max_norm]: that is clipping by value, which "
             "changes the direction; scale the whole gradient instead",
@@ -386,6 +395,20 @@ def _clipped(value: Any, grads: list[np.ndarray]) -> tuple[np.ndarray, Any]:
     return flat(clipped), norm
 
 
+def _worst_tensor(right: list[np.ndarray], got: np.ndarray, where: str) -> str:
+    """Which tensor and entry of the clipped gradients differ most (`got` is flattened)."""
+    ends = np.cumsum([r.size for r in right])
+    wrong = flat(right) - got
+    worst = int(np.argmax(np.abs(wrong)))
+    p = int(np.searchsorted(ends, worst, side="right"))
+    start = int(ends[p - 1]) if p else 0
+    index = tuple(int(i) for i in np.unravel_index(worst - start, right[p].shape))
+    return (
+        f"with the {where}, the clipped gradients are wrong; the largest difference is in "
+        f"clipped[{p}] at index {index}: expected {flat(right)[worst]:.6g}, got {got[worst]:.6g}"
+    )
+
+
 def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> list[str]:
     name = f"norm ({where})"
     if isinstance(got, np.ndarray) and got.size == 1:
@@ -427,8 +450,9 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
         right = flat(clip_reference(grads, c))
         found = compare(right, got, "your clip", _clip_slips(grads, c))
         if found:
-            found[0] = found[0].replace(
-                "your clip:", f"with the {where}, the clipped gradients:", 1
+            close = " (close, but not within the 1e-7 asked for)"
+            found[0] = _worst_tensor(clip_reference(grads, c), got, where) + (
+                close if found[0].endswith(close) else ""
             )
         parts[where] = found
         norms[where] = _norm_problems(norm, got_norm, min(norm, c), where)
