@@ -20,7 +20,8 @@ POINTS = {
     "he_normal": 2,
     "gradient_norms": 6,
     "clip_by_global_norm": 3,
-    "mlp_flops": 3,
+    "mlp_flops": 2,
+    "cache_bytes": 2,
     "q_sigmoid_chain": 1,
     "q_clip_value_cosine": 1,
     "q_he_factor": 1,
@@ -167,17 +168,32 @@ def mlp_flops(N, sizes, slip=()):
     for k in range(1, len(sizes)):
         n_in, n_out = sizes[k - 1], sizes[k]
         product = per_product * N * n_in * n_out
-        forward += product + (0 if "no bias" in slip else N * n_out)
-        backward += product + (0 if "no db" in slip else N * n_out)
+        forward += product + (N * n_out if "bias again" in slip else 0)
+        backward += product + (N * n_out if "db" in slip else 0)  # dW (and db)
         if (k > 1 or "dX of layer 1" in slip) and "no dX" not in slip:
-            backward += product
-    if "twice" in slip:
-        backward = 2 * forward
+            backward += product  # dA_prev
     if "swapped" in slip:
         return backward, forward
     if "+1" in slip:
         forward += 1
     return forward, backward
+
+
+def cache_bytes(N, sizes, slip=()):
+    slip = _slips(slip)
+    per_number = {"numbers": 1, "float32": 4, "bits": 64}.get(next(iter(slip), ""), 8)
+    kept = 0 if "no input" in slip else N * sizes[0]  # X, kept by layer 1
+    for n in sizes[1:-1]:  # each hidden layer's activation keeps Z and A
+        kept += N * n * (1 if "one per hidden layer" in slip else 3 if "A twice" in slip else 2)
+    if "output" in slip:
+        kept += N * sizes[-1]
+    if "parameters" in slip:
+        kept += sum(sizes[k - 1] * sizes[k] + sizes[k] for k in range(1, len(sizes)))
+    if "one example" in slip:
+        kept //= N
+    if "× 1.5" in slip:
+        kept = kept * 3 // 2
+    return kept * per_number
 
 
 RIGHT: dict[str, Callable[..., Any]] = {
@@ -186,6 +202,7 @@ RIGHT: dict[str, Callable[..., Any]] = {
     "gradient_norms": gradient_norms,
     "clip_by_global_norm": clip_by_global_norm,
     "mlp_flops": mlp_flops,
+    "cache_bytes": cache_bytes,
     "q_sigmoid_chain": lambda: 0.25**10,
     "q_clip_value_cosine": lambda: 5 / np.sqrt(34),
     "q_he_factor": lambda: "b",
@@ -239,14 +256,25 @@ CLIP = {
     "× 0.9": None,
 }
 FLOPS = {
-    "no bias": "your forward count leaves out the bias",
     "multiplications only": "your forward count has one FLOP per term",
+    "bias again": "your forward count adds the bias on top",
     "dX of layer 1": "your backward count includes dX of layer 1",
-    "no dX": "your backward count leaves out dX",
-    "no db": "your backward count leaves out db",
-    "twice": "your backward count is exactly 2 × the forward count",
+    "no dX": "your backward count has only dW",
+    "db": "your backward count includes db",
     "swapped": "forward and backward are swapped",
     "+1": None,
+}
+CACHE = {
+    "no input": "leaves out the network's input X",
+    "one per hidden layer": "keeps one array per hidden layer",
+    "A twice": "counts an activation's output A twice",
+    "output": "counts the output layer's Z",
+    "parameters": "counts the parameters W and b",
+    "one example": "counts one example: every kept array has N rows",
+    "numbers": "counts numbers, not bytes",
+    "float32": "counts 4 bytes per number",
+    "bits": "counts bits",
+    "× 1.5": None,
 }
 
 CATALOGUE: dict[str, list[Wrong]] = {
@@ -258,6 +286,7 @@ CATALOGUE: dict[str, list[Wrong]] = {
         for s, d in CLIP.items()
     ],
     "mlp_flops": [Wrong(s, slipped(mlp_flops, s), d) for s, d in FLOPS.items()],
+    "cache_bytes": [Wrong(s, slipped(cache_bytes, s), d) for s, d in CACHE.items()],
 }
 
 BAD: dict[str, object] = {

@@ -6,9 +6,18 @@ diagnosis and no other) runs from `answers_ex07.py` in `test_contract.py`.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
-from answers_ex07 import clip_by_global_norm, gradient_norms, he_normal, mlp_flops, xavier_normal
+from answers_ex07 import (
+    cache_bytes,
+    clip_by_global_norm,
+    gradient_norms,
+    he_normal,
+    mlp_flops,
+    xavier_normal,
+)
 from item_contract import run, slipped
 
 from bpcourse.checking.items import ex07_reference as reference
@@ -124,12 +133,25 @@ def test_flop_counts_may_be_numpy_integers_or_whole_floats_but_not_fractions():
     assert run("mlp_flops", lambda N, s: tuple(float(v) for v in mlp_flops(N, s))).passed
     result = run("mlp_flops", lambda N, s: (0.5, 1.5))
     assert result.points == 0 and "two whole numbers" in _text(result)
+    assert run("cache_bytes", lambda N, s: float(cache_bytes(N, s))).passed
+    result = run("cache_bytes", lambda N, s: cache_bytes(N, s) + 0.5)
+    assert result.points == 0 and "a whole number of bytes" in _text(result)
 
 
-def test_the_backward_pass_costs_about_twice_the_forward_for_large_layers():
+def test_the_backward_pass_costs_about_twice_the_forward_for_deep_networks():
     """The rule of thumb of q_backward_cost follows from the convention of mlp_flops."""
     forward, backward = reference.flops(256, [1024] * 20)
     assert backward / forward == pytest.approx(2.0, abs=0.06)
+
+
+def test_the_counts_agree_with_the_lessons_formulas_for_a_uniform_width():
+    """Lesson 07: forward 2·N·n_in·n_out per layer; memory 8·N·(n_in + 2(L − 1)·n)."""
+    N, n_in, n, L = 32, 64, 128, 5
+    sizes = [n_in] + [n] * (L - 1) + [10]
+    forward, backward = reference.flops(N, sizes)
+    products = [2 * N * a * b for a, b in itertools.pairwise(sizes)]
+    assert forward == sum(products) and backward == 2 * sum(products) - products[0]
+    assert reference.cache_bytes(N, sizes) == 8 * N * (n_in + 2 * (L - 1) * n)
 
 
 def test_a_clip_that_calls_the_library_scores_nothing():

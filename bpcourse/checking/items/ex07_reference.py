@@ -7,7 +7,9 @@ the learner's answers with these.
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -128,22 +130,84 @@ def flat(grads: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.ravel(g) for g in grads])
 
 
-FLOP_CASES = ((7, (5, 9, 4)), (1, (3, 2)), (32, (64, 128, 128, 10)), (13, (6, 11, 8, 9, 2)))
+COST_CASES = ((7, (5, 9, 4)), (1, (3, 2)), (32, (64, 128, 128, 10)), (13, (6, 11, 8, 9, 2)))
 
 
 def flops(N: int, sizes: Sequence[int], slip: str = "") -> tuple[int, int]:
-    """(forward, backward) FLOPs of the dense layers by the notebook's convention."""
+    """(forward, backward) FLOPs of the matrix products of an MLP, as lesson 07 counts them.
+
+    Forward: Z = X Wᵀ + b, 2·N·n_in·n_out per layer (each of the N·n_out sums of n_in products
+    takes n_in multiplications and n_in additions, the last adding the bias). Backward: dW and
+    dX, 2·N·n_in·n_out each; layer 1 computes no dX. db and the activations are not counted.
+    """
     forward_count = backward_count = 0
     per_product = 1 if slip == "multiplications only" else 2
     for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         product = per_product * N * n_in * n_out
-        bias = 0 if slip == "no bias" else N * n_out
-        forward_count += product + bias
+        forward_count += product + (N * n_out if slip == "bias again" else 0)
         backward_count += product  # dW
-        backward_count += 0 if slip in ("no db", "no bias") else N * n_out  # db
+        backward_count += N * n_out if slip == "db" else 0
         if (k > 0 or slip == "dX of layer 1") and slip != "no dX":
             backward_count += product  # dX, the gradient for the layer below
     return forward_count, backward_count
+
+
+def cache_bytes(N: int, sizes: Sequence[int], slip: str = "") -> int:
+    """Bytes of float64 the layers of an MLP keep for the backward pass (lesson 07's count).
+
+    Dense, activation, ..., Dense: a Dense layer keeps its input X, an activation layer its Z
+    and its A; an array two layers hold (an activation's A is the next Dense layer's X) counts
+    once; the parameters, the output and the loss are not counted.
+    """
+    hidden = sum(sizes[1:-1])
+    numbers = N * (sizes[0] + 2 * hidden)
+    if slip == "no input":
+        numbers -= N * sizes[0]
+    elif slip == "one per hidden layer":
+        numbers -= N * hidden
+    elif slip == "A twice":
+        numbers += N * hidden
+    elif slip == "output":
+        numbers += N * sizes[-1]
+    elif slip == "parameters":
+        numbers += sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+    elif slip == "one example":
+        numbers //= N
+    return 8 * numbers
+
+
+# what each known wrong count tells the learner (the slips of `flops` and `cache_bytes`)
+FORWARD_SLIPS = {
+    "multiplications only": "your forward count has one FLOP per term of each product: a sum "
+    "of n_in products takes n_in multiplications and n_in additions, 2·N·n_in·n_out per layer",
+    "bias again": "your forward count adds the bias on top: the n_in additions of each entry of "
+    "Z already include adding b (the sum of n_in products needs only n_in − 1 of them)",
+}
+BACKWARD_SLIPS = {
+    "dX of layer 1": "your backward count includes dX of layer 1 (it is exactly 2 × the "
+    "forward count): the input X needs no gradient, so the first layer computes only dW",
+    "no dX": "your backward count has only dW: every layer but the first also computes dX = "
+    "dZ W, the gradient passed to the layer below, another product of the same size",
+    "db": "your backward count includes db: like the bias in the forward pass, its O(N·n_out) "
+    "sum is not counted here",
+    "multiplications only": "your backward count has one FLOP per term of each product: a "
+    "product of (a × b) and (b × c) costs 2·a·b·c",
+}
+CACHE_SLIPS = {
+    "no input": "leaves out the network's input X: layer 1 keeps it, its dW(1) = δ(1)ᵀ X needs it",
+    "one per hidden layer": "keeps one array per hidden layer: an activation layer keeps both "
+    "its input Z (for f′(Z)) and its output A",
+    "A twice": "counts an activation's output A twice: it is the same array as the next Dense "
+    "layer's input X, kept once",
+    "output": "counts the output layer's Z: the network's output and the loss are not counted "
+    "(the last Dense layer keeps only its input)",
+    "parameters": "counts the parameters W and b: they are stored whether or not we train; "
+    "count only what the forward pass keeps for the backward pass",
+    "one example": "counts one example: every kept array has N rows",
+    "numbers": "counts numbers, not bytes: a float64 takes 8 bytes",
+    "float32": "counts 4 bytes per number: the network computes in float64, 8 bytes",
+    "bits": "counts bits: a float64 takes 8 bytes (64 bits)",
+}
 
 
 def init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
@@ -214,3 +278,13 @@ def init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
 def variance(kind: str, n_out: int, n_in: int) -> float:
     """The variance that keeps the signal steady: Xavier's or He's."""
     return 2 / (n_in + n_out) if kind == "xavier" else 2 / n_in
+
+
+def whole_number(value: Any) -> int | None:
+    """`value` as an int when it is a whole real number (3, 3.0, np.int64(3)), else None."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    v = float(value)
+    return round(v) if np.isfinite(v) and v == round(v) else None

@@ -16,8 +16,10 @@ inputs.
 - `clip_by_global_norm(grads, max_norm) -> (clipped, norm)`: every gradient scaled by
   max_norm/‖g‖ when the global norm ‖g‖ = sqrt(Σ_p ‖g_p‖²) exceeds max_norm, unchanged below;
   `norm` the global norm before clipping.
-- `mlp_flops(N, sizes) -> (forward, backward)`: the floating-point operations of the dense
-  layers of an MLP, counted by the convention stated in the notebook, on several sizes.
+- `mlp_flops(N, sizes) -> (forward, backward)`: the floating-point operations of the matrix
+  products of an MLP, counted as lesson 07 counts them, on four networks.
+- `cache_bytes(N, sizes) -> bytes`: the float64 memory its layers keep for the backward pass,
+  counted as lesson 07's `cache_bytes` counts it, on four networks.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
 from bpcourse.checking.items.ex07_reference import (
     ACTIVATIONS,
-    FLOP_CASES,
+    BACKWARD_SLIPS,
+    CACHE_SLIPS,
+    COST_CASES,
+    FORWARD_SLIPS,
     N_NORMS,
     backward,
     clip_reference,
@@ -46,6 +51,10 @@ from bpcourse.checking.items.ex07_reference import (
     init_slips,
     network,
     norms_of,
+    whole_number,
+)
+from bpcourse.checking.items.ex07_reference import (
+    cache_bytes as cache_bytes_reference,
 )
 from bpcourse.checking.items.ex07_reference import (
     variance as steady_variance,
@@ -58,7 +67,7 @@ NOTEBOOK = "07_vanishing_and_exploding_gradients"
 INIT_LIBRARY = ("bpcourse.init", "bpcourse.network", "bpcourse.layers")
 NORMS_LIBRARY = ("bpcourse.activations", "bpcourse.diagnostics", *NETWORK_LIBRARY)
 CLIP_LIBRARY = ("bpcourse.clipping", "bpcourse.diagnostics", "bpcourse.optim")
-COST_LIBRARY = ("bpcourse.layers", "bpcourse.network", "bpcourse.diagnostics")
+COST_LIBRARY = ("bpcourse.cost", "bpcourse.layers", "bpcourse.network", "bpcourse.diagnostics")
 
 # --- xavier_normal and he_normal ------------------------------------------------------------------
 
@@ -469,82 +478,85 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
     return parts
 
 
-# --- mlp_flops ------------------------------------------------------------------------------------
-
-FORWARD_SLIPS = {
-    "no bias": "your forward count leaves out the bias: adding b to the N × n_out array Z "
-    "costs N·n_out",
-    "multiplications only": "your forward count has one FLOP per term of each product: a "
-    "product of (a × b) and (b × c) costs a·b·c multiplications and as many additions, 2·a·b·c",
-}
-BACKWARD_SLIPS = {
-    "dX of layer 1": "your backward count includes dX of layer 1: the input x needs no gradient, "
-    "so the first layer computes only dW and db",
-    "no dX": "your backward count leaves out dX, the gradient passed to the layer below: "
-    "every layer but the first computes it, dX = dZ W, another matrix product",
-    "no db": "your backward count leaves out db: summing dZ over its N rows costs N·n_out",
-    "multiplications only": "your backward count has one FLOP per term of each product: a "
-    "product of (a × b) and (b × c) costs 2·a·b·c",
-    "twice the forward": "your backward count is exactly 2 × the forward count, the rule of "
-    "thumb: count the products and sums the backward pass does, layer by layer",
-}
+# --- mlp_flops and cache_bytes -------------------------------------------------------------------
 
 
-def _whole(value: Any) -> int | None:
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    v = float(value)
-    return round(v) if np.isfinite(v) and v == round(v) else None
+def _first_difference(part: str, mine: list[int | None], wanted: list[int]) -> list[str]:
+    case = next(i for i, (m, w) in enumerate(zip(mine, wanted, strict=True)) if m != w)
+    N, sizes = COST_CASES[case]
+    return [
+        f"{part} for N = {N}, sizes = {list(sizes)}: expected {wanted[case]:,}, got {mine[case]:,}"
+    ]
 
 
 @item(
     "mlp_flops",
-    3,
+    2,
     NOTEBOOK,
     forbid=COST_LIBRARY,
-    checked_by="the forward and backward counts agree with the convention on four networks",
+    checked_by="the forward and backward counts agree with lesson 07's convention on four networks",
 )
 def check_mlp_flops(mlp_flops: Callable[..., Any]) -> Problems:
     got: list[tuple[int | None, int | None]] = []
-    for N, sizes in FLOP_CASES:
+    for N, sizes in COST_CASES:
         value = call_safely(mlp_flops, N, list(sizes), name="mlp_flops")
         f, b = expect_tuple(value, 2, "(forward, backward)", "mlp_flops")
-        if _whole(f) is None or _whole(b) is None:
+        if whole_number(f) is None or whole_number(b) is None:
             raise BadAnswer(
                 f"mlp_flops should return two whole numbers (forward, backward), got "
                 f"{describe(f)} and {describe(b)}"
             )
-        got.append((_whole(f), _whole(b)))
-    right = [flops(N, sizes) for N, sizes in FLOP_CASES]
+        got.append((whole_number(f), whole_number(b)))
+    right = [flops(N, sizes) for N, sizes in COST_CASES]
     if got == [(b, f) for f, b in right]:
         return ["forward and backward are swapped: return (forward, backward)"]
     parts: dict[str, list[str]] = {}
-    for index, (part, slips) in enumerate(
-        (("forward", FORWARD_SLIPS), ("backward", BACKWARD_SLIPS))
-    ):
+    for index, part in enumerate(("forward", "backward")):
+        slips = FORWARD_SLIPS if part == "forward" else BACKWARD_SLIPS
         mine = [g[index] for g in got]
         wanted = [r[index] for r in right]
         if mine == wanted:
             parts[part] = []
             continue
-        case = next(i for i, (m, w) in enumerate(zip(mine, wanted, strict=True)) if m != w)
-        N, sizes = FLOP_CASES[case]
-        said = [
-            f"{part} for N = {N}, sizes = {list(sizes)}: expected {wanted[case]:,}, got "
-            f"{mine[case]:,}"
-        ]
+        said = _first_difference(part, mine, wanted)
         for slip, text in slips.items():
-            if slip == "twice the forward":
-                candidate = [2 * r[0] for r in right]
-            else:
-                candidate = [flops(n, s, slip)[index] for n, s in FLOP_CASES]
-            if candidate == mine:
+            if [flops(n, s, slip)[index] for n, s in COST_CASES] == mine:
                 said.append(LIKELY + text)
                 break
         parts[part] = said
     return parts
+
+
+@item(
+    "cache_bytes",
+    2,
+    NOTEBOOK,
+    forbid=COST_LIBRARY,
+    checked_by="the bytes kept for the backward pass agree with lesson 07's count on four networks",
+)
+def check_cache_bytes(cache_bytes: Callable[..., Any]) -> Problems:
+    mine = []
+    for N, sizes in COST_CASES:
+        value = call_safely(cache_bytes, N, list(sizes), name="cache_bytes")
+        if whole_number(value) is None:
+            raise BadAnswer(
+                f"cache_bytes should return a whole number of bytes, got {describe(value)}"
+            )
+        mine.append(whole_number(value))
+    wanted = [cache_bytes_reference(N, sizes) for N, sizes in COST_CASES]
+    if mine == wanted:
+        return []
+    said = _first_difference("the bytes", mine, wanted)
+    for slip, text in CACHE_SLIPS.items():
+        if slip in ("numbers", "float32", "bits"):
+            factor = {"numbers": 1 / 8, "float32": 1 / 2, "bits": 8}[slip]
+            candidate = [round(w * factor) for w in wanted]
+        else:
+            candidate = [cache_bytes_reference(n, s, slip) for n, s in COST_CASES]
+        if candidate == mine:
+            said.append(LIKELY + "your count " + text)
+            break
+    return said
 
 
 # --- conceptual questions (answers stored as salted digests) --------------------------------------
