@@ -554,7 +554,7 @@ def check_cache_bytes(cache_bytes: Callable[..., Any]) -> Problems:
         else:
             candidate = [cache_bytes_reference(n, s, slip) for n, s in COST_CASES]
         if candidate == mine:
-            said.append(LIKELY + "your count " + text)
+            said.append(LIKELY + "cache_bytes " + text)
             break
     return said
 
