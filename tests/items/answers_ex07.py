@@ -56,6 +56,10 @@ def xavier_normal(n_out, n_in, rng, slip=()):
     if "uniform" in slip:
         a = np.sqrt(3 * variance)
         return rng.uniform(-a, a, size=(n_out, n_in))
+    if "uniform ± std" in slip:  # the standard deviation used as the limit: variance std²/3
+        return rng.uniform(-std, std, size=(n_out, n_in))
+    if "unscaled" in slip:
+        return rng.standard_normal((n_out, n_in))
     if "np.random" in slip:
         return np.random.normal(0.0, std, size=(n_out, n_in))  # noqa: NPY002 (the slip)
     if "transposed" in slip:
@@ -83,6 +87,10 @@ def he_normal(n_out, n_in, rng, slip=()):
     if "uniform" in slip:
         a = np.sqrt(3 * variance)
         return rng.uniform(-a, a, size=(n_out, n_in))
+    if "uniform ± std" in slip:
+        return rng.uniform(-std, std, size=(n_out, n_in))
+    if "unscaled" in slip:
+        return rng.standard_normal((n_out, n_in))
     if "mean 0.1" in slip:
         return rng.normal(0.1, std, size=(n_out, n_in))
     return rng.normal(0.0, std, size=(n_out, n_in))
@@ -165,9 +173,10 @@ def mlp_flops(N, sizes, slip=()):
     slip = _slips(slip)
     forward = backward = 0
     per_product = 1 if "multiplications only" in slip else 2
+    rows = 1 if "no N" in slip else N
     for k in range(1, len(sizes)):
         n_in, n_out = sizes[k - 1], sizes[k]
-        product = per_product * N * n_in * n_out
+        product = per_product * rows * n_in * n_out
         forward += product + (N * n_out if "bias again" in slip else 0)
         backward += product + (N * n_out if "db" in slip else 0)  # dW (and db)
         if (k > 1 or "dX of layer 1" in slip) and "no dX" not in slip:
@@ -219,6 +228,8 @@ XAVIER = {
     "2 outside": "the 2 belongs inside the square root, std = sqrt(2/(n_in + n_out))",
     "He": "the variance is 2/n_in, He's initialisation",
     "uniform": "xavier_normal draws from a normal distribution, rng.normal, not rng.uniform",
+    "uniform ± std": "xavier_normal draws from a normal distribution, rng.normal, not rng.uniform",
+    "unscaled": "the variance is 1: rng.standard_normal",
     "np.random": "two generators with the same seed gave different weights",
     "transposed": "W has shape (n_out, n_in)",
     "× 1.3": None,
@@ -230,6 +241,8 @@ HE = {
     "no sqrt": "the square of 2/n_in",
     "2 outside": "the 2 belongs inside the square root, std = sqrt(2/n_in)",
     "uniform": "he_normal draws from a normal distribution",
+    "uniform ± std": "he_normal draws from a normal distribution",
+    "unscaled": "the variance is 1: rng.standard_normal",
     "mean 0.1": "expected 0 (centred weights)",
 }
 NORMS = {
@@ -261,6 +274,7 @@ FLOPS = {
     "dX of layer 1": "your backward count includes dX of layer 1",
     "no dX": "your backward count has only dW",
     "db": "your backward count includes db",
+    "no N": "leaves out the batch: each of the N rows",
     "swapped": "forward and backward are swapped",
     "+1": None,
 }

@@ -94,7 +94,8 @@ def test_clipping_keeps_the_direction_of_the_whole_gradient():
 @pytest.mark.parametrize(
     ("answer", "says"),
     [
-        (lambda *a: clip_by_global_norm(*a)[0], "should return 2 values (clipped, norm)"),
+        (lambda *a: clip_by_global_norm(*a)[0], "the clipped gradients alone: return the pair"),
+        (lambda g, c: (g, 1.0, 2.0), "should return 2 values (clipped, norm)"),
         (lambda g, c: (g[:2], 1.0), "should be a list of 4 arrays"),
         (lambda g, c: ([x.ravel() for x in g], 1.0), "expected a float array of shape (4, 3)"),
     ],
@@ -172,3 +173,23 @@ def test_wrong_clipped_gradients_are_located_by_tensor_and_wrong_norms_by_layer(
     assert "the largest difference is in clipped[0] at index (1, 2)" in clip
     norms = _text(run("gradient_norms", slipped(gradient_norms, "no f'")))
     assert "the largest difference is for layer 2" in norms and "index" not in norms
+
+
+@pytest.mark.parametrize("slip", ["per tensor", "by value"])
+def test_a_clip_that_is_not_by_the_global_norm_earns_at_most_a_third(slip):
+    """Below max_norm any clipping leaves the gradients alone: that alone is not the work."""
+    result = run("clip_by_global_norm", slipped(clip_by_global_norm, slip))
+    assert result.points <= result.max_points / 3, str(result)
+
+
+def test_a_clip_that_always_rescales_still_gets_the_scaling_right():
+    result = run("clip_by_global_norm", slipped(clip_by_global_norm, "always"))
+    assert result.points == 2, str(result)
+
+
+@pytest.mark.parametrize("init", ["xavier_normal", "he_normal"])
+def test_uniform_weights_are_named_uniform_whatever_their_variance(init):
+    answer = {"xavier_normal": xavier_normal, "he_normal": he_normal}[init]
+    result = run(init, slipped(answer, "uniform ± std"))
+    text = _text(result)
+    assert "not rng.uniform" in text and "variance is" in text, str(result)

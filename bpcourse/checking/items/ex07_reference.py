@@ -142,8 +142,9 @@ def flops(N: int, sizes: Sequence[int], slip: str = "") -> tuple[int, int]:
     """
     forward_count = backward_count = 0
     per_product = 1 if slip == "multiplications only" else 2
+    rows = 1 if slip == "no N" else N
     for k, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        product = per_product * N * n_in * n_out
+        product = per_product * rows * n_in * n_out
         forward_count += product + (N * n_out if slip == "bias again" else 0)
         backward_count += product  # dW
         backward_count += N * n_out if slip == "db" else 0
@@ -180,6 +181,8 @@ def cache_bytes(N: int, sizes: Sequence[int], slip: str = "") -> int:
 FORWARD_SLIPS = {
     "multiplications only": "your forward count has one FLOP per term of each product: a sum "
     "of n_in products takes n_in multiplications and n_in additions, 2·N·n_in·n_out per layer",
+    "no N": "your forward count leaves out the batch: each of the N rows of X goes through "
+    "every product, so every count carries a factor N",
     "bias again": "your forward count adds the bias on top: the n_in additions of each entry of "
     "Z already include adding b (the sum of n_in products needs only n_in − 1 of them)",
 }
@@ -190,6 +193,8 @@ BACKWARD_SLIPS = {
     "dZ W, the gradient passed to the layer below, another product of the same size",
     "db": "your backward count includes db: like the bias in the forward pass, its O(N·n_out) "
     "sum is not counted here",
+    "no N": "your backward count leaves out the batch: each of the N rows of X goes through "
+    "every product, so every count carries a factor N",
     "multiplications only": "your backward count has one FLOP per term of each product: a "
     "product of (a × b) and (b × c) costs 2·a·b·c",
 }
@@ -242,6 +247,11 @@ def init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
                 "std = sqrt(2/(n_in + n_out)), not 2 × sqrt(1/(n_in + n_out))",
             ),
             (
+                1.0,
+                "the variance is 1: rng.standard_normal (or rng.normal with no scale) draws "
+                "with standard deviation 1; give rng.normal the standard deviation you derived",
+            ),
+            (
                 2 / n_in,
                 "the variance is 2/n_in, He's initialisation for ReLU layers: Xavier's is "
                 "2/(n_in + n_out)",
@@ -261,6 +271,11 @@ def init_slips(kind: str, n_out: int, n_in: int) -> list[tuple[float, str]]:
         (
             2 / fan,
             "the variance is 2/(n_in + n_out), Xavier's: He's for ReLU is 2/n_in",
+        ),
+        (
+            1.0,
+            "the variance is 1: rng.standard_normal (or rng.normal with no scale) draws "
+            "with standard deviation 1; give rng.normal the standard deviation you derived",
         ),
         (
             (2 / n_in) ** 2,

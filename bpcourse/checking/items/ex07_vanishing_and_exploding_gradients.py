@@ -118,7 +118,8 @@ def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[s
     mean, variance = float(W.mean()), float(W.var())
     if abs(mean) > 5 * np.sqrt(max(variance, right) / W.size):
         problems.append(f"the weights' mean is {mean:.3g}, expected 0 (centred weights)")
-    if abs(variance / right - 1) > VARIANCE_TOLERANCE:
+    right_variance = abs(variance / right - 1) <= VARIANCE_TOLERANCE
+    if not right_variance:
         said = (
             f"for n_out = {SAMPLE_OUT}, n_in = {SAMPLE_IN} the weights' variance is "
             f"{variance:.4g}, {variance / right:.3g} × the variance that keeps the signal steady"
@@ -129,14 +130,19 @@ def _sample_problems(fn: Callable[..., Any], kind: str, function: str) -> list[s
                 break
         else:
             problems.append(said)
-    elif variance > 0:
+    if variance > 0:  # the shape of the distribution, whatever its scale
         z = (W - mean) / np.sqrt(variance)
         kurtosis = float(np.mean(z**4)) - 3.0
         if kurtosis < -0.5:
             problems.append(
-                "the weights have the right variance but are spread evenly between two limits "
-                f"(excess kurtosis {kurtosis:.2f}, a normal distribution's is 0): "
-                f"{function} draws from a normal distribution, rng.normal, not rng.uniform"
+                (
+                    "the weights have the right variance but are"
+                    if right_variance
+                    else "and they are"
+                )
+                + " spread evenly between two limits (excess kurtosis "
+                f"{kurtosis:.2f}, a normal distribution's is 0): {function} draws from a normal "
+                "distribution, rng.normal, not rng.uniform"
             )
         elif abs(kurtosis) > 0.2:
             problems.append(
@@ -389,6 +395,18 @@ def _clip_slips(grads: list[np.ndarray], c: float) -> list[Slip]:
 
 
 def _clipped(value: Any, grads: list[np.ndarray]) -> tuple[np.ndarray, Any]:
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == len(grads)
+        and all(
+            isinstance(v, np.ndarray) and v.shape == g.shape
+            for v, g in zip(value, grads, strict=True)
+        )
+    ):
+        raise BadAnswer(
+            f"clip_by_global_norm returned a list of {len(grads)} arrays, the clipped gradients "
+            "alone: return the pair (clipped, norm), the norm measured before clipping"
+        )
     clipped, norm = expect_tuple(value, 2, "(clipped, norm)", "clip_by_global_norm")
     if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
         raise BadAnswer(
@@ -438,6 +456,16 @@ def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> l
     return said
 
 
+# the thresholds, as fractions of the global norm: two that clip (at 0.8 only the largest tensor
+# is longer than max_norm, so per-tensor clipping fails there too) and one that does not
+CLIP_CASES = (
+    ("norm well above max_norm", 0.4),
+    ("norm just above max_norm", 0.8),
+    ("norm below max_norm", 2.0),
+)
+UNCLIPPED = "norm below max_norm, and the norm returned"
+
+
 @item(
     "clip_by_global_norm",
     3,
@@ -447,11 +475,15 @@ def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> l
     "below it nothing changes, and the norm returned is the global norm",
 )
 def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Problems:
+    """Three equal shares: clipping at two thresholds below ‖g‖, and (one share together) no
+    clipping above it and the norm returned; below max_norm any clipping leaves the gradients
+    alone, so a method that is not clipping by the global norm earns that share at most."""
     grads = gradients()
     norm = global_norm(grads)
     parts: dict[str, list[str]] = {}
-    norms: dict[str, list[str]] = {}
-    for where, c in (("norm above max_norm", 0.4 * norm), ("norm below max_norm", 2.0 * norm)):
+    norms: list[list[str]] = []
+    for where, fraction in CLIP_CASES:
+        c = fraction * norm
         value = call_safely(
             clip_by_global_norm, [g.copy() for g in grads], c, name="clip_by_global_norm"
         )
@@ -463,18 +495,22 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
             found[0] = _worst_tensor(clip_reference(grads, c), got, where) + (
                 close if found[0].endswith(close) else ""
             )
-        parts[where] = found
-        norms[where] = _norm_problems(norm, got_norm, min(norm, c), where)
-    above, below = norms.values()
-    if above and [m.replace("above", "below") for m in above] == below:
-        below = []  # the same wrong norm both times: say it once
-        above = [m.replace(" (norm above max_norm)", " returned", 1) for m in above]
-    first = parts["norm above max_norm"]
-    parts["norm below max_norm"] = [
-        "the same mistake as above" if m.startswith(LIKELY) and m in first else m
-        for m in parts["norm below max_norm"]
+        said = [m for part in parts.values() for m in part]
+        parts[where] = [
+            "the same mistake as above" if m.startswith(LIKELY) and m in said else m for m in found
+        ]
+        norms.append(_norm_problems(norm, got_norm, min(norm, c), where))
+    texts = [
+        [m.replace(f" ({where})", "") for m in problems]
+        for (where, _), problems in zip(CLIP_CASES, norms, strict=True)
     ]
-    parts["the norm returned"] = above + below
+    if all(t == texts[0] for t in texts):  # the same wrong norm every time: say it once
+        norms = [[m.replace("norm:", "norm returned:", 1) for m in texts[0]]]
+    returned: list[str] = []
+    for m in (m for problems in norms for m in problems):
+        if m not in returned:
+            returned.append(m)
+    parts[UNCLIPPED] = parts.pop(CLIP_CASES[-1][0]) + returned
     return parts
 
 
