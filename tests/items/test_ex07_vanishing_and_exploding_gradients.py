@@ -193,3 +193,20 @@ def test_uniform_weights_are_named_uniform_whatever_their_variance(init):
     result = run(init, slipped(answer, "uniform ± std"))
     text = _text(result)
     assert "not rng.uniform" in text and "variance is" in text, str(result)
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "answer"),
+    [
+        ("xavier_normal", lambda n_out, n_in, rng: np.full((n_out, n_in), 1e300)),
+        ("he_normal", lambda n_out, n_in, rng: rng.normal(0.0, 1e200, size=(n_out, n_in))),
+        ("gradient_norms", lambda *a: [np.inf] * 8),
+        ("gradient_norms", lambda *a: [1e308] * 8),
+        ("clip_by_global_norm", lambda g, c: ([x * np.inf for x in g], np.inf)),
+        ("clip_by_global_norm", lambda g, c: ([x * 1e300 for x in g], 1e300)),
+    ],
+)
+def test_infinite_or_huge_answers_get_feedback_not_a_failed_check(grade_id, answer):
+    """RuntimeWarnings are errors here: the checker's own arithmetic must not raise them."""
+    result = run(grade_id, answer)
+    assert result.status == "failed" and "the check itself failed" not in _text(result), str(result)

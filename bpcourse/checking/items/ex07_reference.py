@@ -1,6 +1,7 @@
 r"""The checker's own reference for exercise 07: the variances of Xavier and He initialisation
-(and the known wrong ones), a deep MLP and its backward pass, gradient clipping, and the FLOP
-count of an MLP. Plain NumPy; the items in `ex07_vanishing_and_exploding_gradients` compare
+(and the known wrong ones), a deep MLP and its backward pass, gradient clipping, the FLOP count
+and the cached bytes of an MLP, and the known wrong answers of each (the slips the feedback
+names). Plain NumPy; the items in `ex07_vanishing_and_exploding_gradients` compare
 the learner's answers with these.
 """
 
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from bpcourse.checking.items.ex04_06_catalogue import Slip
 
 SIZES = (5, 12, 12, 12, 12, 12, 12, 12, 3)  # L = 8 layers
 N_NORMS = 6
@@ -107,6 +110,53 @@ def norms_of(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.array([float(np.linalg.norm(a)) for a in arrays])
 
 
+def norm_slips(X, Y, weights, biases, activation) -> list[Slip]:
+    """The known wrong lists of norms of `gradient_norms`, each with what it tells the learner."""
+    right = norms_of(backward(X, Y, weights, biases, activation)["dW"])
+
+    def slipped(slip: str) -> np.ndarray:
+        return norms_of(backward(X, Y, weights, biases, activation, slip)["dW"])
+
+    return [
+        Slip(
+            "{name} leaves out the activation derivative: δ(l) = (δ(l+1) W(l+1)) ⊙ f′(z(l)), "
+            "and it is f′ that shrinks the gradient layer after layer",
+            slipped("no f'"),
+        ),
+        Slip(
+            "{name} evaluates f′ at the activation a(l) = f(z(l)) instead of at z(l): "
+            "f′(z(l)) written with the stored a(l) is a(1 − a) for sigmoid, 1 − a² for tanh",
+            slipped("f' of a"),
+        ),
+        Slip(
+            "{name} multiplies the output layer's δ by f′: the output layer is linear, ŷ = z(L), "
+            "so δ(L) = ∂ℒ/∂ŷ = (ŷ − y)/N",
+            slipped("f' at the output"),
+        ),
+        Slip(
+            "{name} uses z(l−1) where a(l−1) belongs: ∂ℒ/∂W(l) = δ(l)ᵀ a(l−1), the layer's input",
+            slipped("z for a"),
+        ),
+        Slip(
+            "{name} lists the layers from the output back to the input: return layer 1 (the "
+            "input side) first; backprop visits them in reverse, so reverse the list",
+            right[::-1],
+        ),
+        Slip(
+            "{name} returns the squared norms Σ g²: the Frobenius norm is their square root",
+            right**2,
+        ),
+        Slip(
+            "{name} returns the norms of δ(l) = ∂ℒ/∂z(l): the weight gradient is δ(l)ᵀ a(l−1)",
+            norms_of(backward(X, Y, weights, biases, activation)["delta"]),
+        ),
+        Slip(
+            "{name} is twice the right norms: ℒ has a ½ whose 2 cancels, ∂ℒ/∂ŷ = (ŷ − y)/N",
+            2 * right,
+        ),
+    ]
+
+
 CLIP_SHAPES = ((4, 3), (4,), (2, 4), (2,))
 
 
@@ -128,6 +178,52 @@ def clip_reference(grads: Sequence[np.ndarray], max_norm: float) -> list[np.ndar
 
 def flat(grads: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.ravel(g) for g in grads])
+
+
+def clip_slips(grads: list[np.ndarray], c: float) -> list[Slip]:
+    """The known wrong clips of `clip_by_global_norm` at threshold `c`, flattened."""
+    norm = global_norm(grads)
+    sum_of_norms = sum(float(np.linalg.norm(g)) for g in grads)
+
+    def scaled(factor: float, when: bool) -> np.ndarray:
+        return flat([g * factor if when else g for g in grads])
+
+    per_tensor = (
+        "{name} clips each tensor by its own norm: the global norm treats all the gradients "
+        "as one long vector, ‖g‖ = sqrt(Σ_p ‖g_p‖²), and scales them all by the same factor "
+        "(which keeps the direction of the whole update)"
+    )
+    return [
+        Slip(
+            per_tensor,
+            flat([g * (c / np.linalg.norm(g)) if np.linalg.norm(g) > c else g for g in grads]),
+        ),
+        Slip(per_tensor, flat([g * (c / np.linalg.norm(g)) for g in grads])),
+        Slip(
+            "{name} clips every entry to [−max_norm, max_norm]: that is clipping by value, which "
+            "changes the direction; scale the whole gradient instead",
+            flat([np.clip(g, -c, c) for g in grads]),
+        ),
+        Slip(
+            "{name} divides by the squared norm Σ g²: take its square root, ‖g‖ = sqrt(Σ g²)",
+            scaled(c / norm**2, norm**2 > c),
+        ),
+        Slip(
+            "{name} multiplies by ‖g‖/max_norm: the factor that brings the norm down to "
+            "max_norm is max_norm/‖g‖",
+            scaled(norm / c, norm > c),
+        ),
+        Slip(
+            "{name} rescales a gradient whose norm is already below max_norm: clipping only "
+            "shortens a step that is too long; below the threshold it changes nothing",
+            scaled(c / norm, True),
+        ),
+        Slip(
+            "{name} uses the sum of the tensors' norms Σ_p ‖g_p‖: the global norm is "
+            "sqrt(Σ_p ‖g_p‖²), the norm of all entries as one long vector",
+            scaled(c / sum_of_norms, sum_of_norms > c),
+        ),
+    ]
 
 
 COST_CASES = ((7, (5, 9, 4)), (1, (3, 2)), (32, (64, 128, 128, 10)), (13, (6, 11, 8, 9, 2)))
