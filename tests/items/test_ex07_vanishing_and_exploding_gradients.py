@@ -210,3 +210,23 @@ def test_infinite_or_huge_answers_get_feedback_not_a_failed_check(grade_id, answ
     """RuntimeWarnings are errors here: the checker's own arithmetic must not raise them."""
     result = run(grade_id, answer)
     assert result.status == "failed" and "the check itself failed" not in _text(result), str(result)
+
+
+def test_a_norm_measured_after_clipping_is_not_called_right_where_it_is_wrong():
+    """The norm's messages sit in the part they cost, and name the call they come from."""
+    result = run("clip_by_global_norm", slipped(clip_by_global_norm, "norm after"))
+    text = _text(result)
+    assert result.points == 2 and text.count("measured after clipping") == 1, str(result)
+    right = next(m for m in result.messages if m.startswith("right: "))
+    norm_lines = [m for m in result.messages if m.startswith("the norm returned when ")]
+    assert len(norm_lines) == 2 and "and the norm returned" not in right, str(result)
+
+
+def test_a_slip_repeated_in_every_case_is_explained_once():
+    result = run("clip_by_global_norm", slipped(clip_by_global_norm, "× 0.9"))
+    assert _text(result).count("0.9 × the right value") == 1, str(result)
+
+
+def test_a_norm_that_adds_the_tensors_norms_is_named():
+    result = run("clip_by_global_norm", slipped(clip_by_global_norm, "sum of norms"))
+    assert "your norm adds the tensors' norms" in _text(result), str(result)

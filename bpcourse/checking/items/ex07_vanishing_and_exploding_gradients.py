@@ -350,13 +350,15 @@ def _worst_tensor(right: list[np.ndarray], got: np.ndarray, where: str) -> str:
     start = int(ends[p - 1]) if p else 0
     index = tuple(int(i) for i in np.unravel_index(worst - start, right[p].shape))
     return (
-        f"with the {where}, the clipped gradients are wrong; the largest difference is in "
+        f"when {where}, the clipped gradients are wrong; the largest difference is in "
         f"clipped[{p}] at index {index}: expected {flat(right)[worst]:.6g}, got {got[worst]:.6g}"
     )
 
 
-def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> list[str]:
-    name = f"norm ({where})"
+def _norm_problems(
+    right: float, got: Any, clipped_norm: float, sum_of_norms: float, where: str
+) -> list[str]:
+    name = f"the norm returned when {where}"
     if isinstance(got, np.ndarray) and got.size == 1:
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
@@ -372,17 +374,21 @@ def _norm_problems(right: float, got: Any, clipped_norm: float, where: str) -> l
             LIKELY + "your norm is measured after clipping: return the global norm before it "
             "(the number that tells how large the gradient was)"
         )
+    elif abs(value - sum_of_norms) <= 1e-9 * sum_of_norms:
+        said.append(
+            LIKELY + "your norm adds the tensors' norms Σ_p ‖g_p‖: the global norm is "
+            "sqrt(Σ_p ‖g_p‖²), the norm of all entries as one long vector"
+        )
     return said
 
 
-# the thresholds, as fractions of the global norm: two that clip (at 0.8 only the largest tensor
-# is longer than max_norm, so per-tensor clipping fails there too) and one that does not
+# the thresholds, as fractions of the global norm ‖g‖: two that clip (at 0.8‖g‖ only the largest
+# tensor is longer than max_norm, so per-tensor clipping fails there too) and one that does not
 CLIP_CASES = (
-    ("norm well above max_norm", 0.4),
-    ("norm just above max_norm", 0.8),
-    ("norm below max_norm", 2.0),
+    ("‖g‖ = 2.5 × max_norm", 0.4),
+    ("‖g‖ = 1.25 × max_norm", 0.8),
+    ("‖g‖ = 0.5 × max_norm", 2.0),
 )
-UNCLIPPED = "norm below max_norm, and the norm returned"
 
 
 @item(
@@ -399,6 +405,7 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
     alone, so a method that is not clipping by the global norm earns that share at most."""
     grads = gradients()
     norm = global_norm(grads)
+    sum_of_norms = sum(float(np.linalg.norm(g)) for g in grads)
     parts: dict[str, list[str]] = {}
     norms: list[list[str]] = []
     for where, fraction in CLIP_CASES:
@@ -415,23 +422,26 @@ def check_clip_by_global_norm(clip_by_global_norm: Callable[..., Any]) -> Proble
                 found[0] = _worst_tensor(clip_reference(grads, c), got, where) + (
                     close if found[0].endswith(close) else ""
                 )
+            norms.append(_norm_problems(norm, got_norm, min(norm, c), sum_of_norms, where))
         said = [m for part in parts.values() for m in part]
-        parts[where] = [
-            "the same mistake as above" if m.startswith(LIKELY) and m in said else m for m in found
-        ]
-        with np.errstate(all="ignore"):
-            norms.append(_norm_problems(norm, got_norm, min(norm, c), where))
+        name = f"clipping when {where}" if c < norm else f"no clipping when {where}"
+        parts[name] = (
+            found[:1]
+            + [  # a cause already given is not repeated
+                "the same mistake as above" if m in said else m for m in found[1:]
+            ]
+        )
     texts = [
-        [m.replace(f" ({where})", "") for m in problems]
+        [m.replace(f" when {where}", "") for m in problems]
         for (where, _), problems in zip(CLIP_CASES, norms, strict=True)
     ]
     if all(t == texts[0] for t in texts):  # the same wrong norm every time: say it once
-        norms = [[m.replace("norm:", "norm returned:", 1) for m in texts[0]]]
+        norms = texts[:1]
     returned: list[str] = []
     for m in (m for problems in norms for m in problems):
         if m not in returned:
             returned.append(m)
-    parts[UNCLIPPED] = parts.pop(CLIP_CASES[-1][0]) + returned
+    parts[f"{name}, and the norm returned"] = parts.pop(name) + returned
     return parts
 
 
