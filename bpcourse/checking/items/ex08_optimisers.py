@@ -1,0 +1,573 @@
+r"""Graded items of exercises/08_optimisers.ipynb: optimisers' update rules, written by hand.
+
+Each update rule is a function `(params, grads, state, *hyper-parameters) -> (new params, new
+state)` that leaves its arguments alone. The checker runs it for many steps, feeding back the
+state it returns, and compares the path with the one it computes itself, on two problems:
+
+- the 2-D valley ℒ(θ) = ½ θᵀAθ (A symmetric, eigenvalues 1 and 25): the gradient Aθ is
+  computed by the checker at the learner's own point, step after step;
+- random arrays of shape (3, 4) with a fixed sequence of random gradients.
+
+The first state is given: zeros (and t = 0 for Adam); what the function returns as its state
+is opaque to the checker, which only passes it back. A wrong path is compared with the
+catalogue's known slips, each simulated by the checker (bias correction missing, t counted
+from 0, ε inside the square root, β and 1 − β swapped, …); an argument changed in place is
+seen directly.
+
+- `momentum_step(params, grads, state, lr, beta)`, state {"v"}: heavy ball, v ← βv + g,
+  θ ← θ − ηv (PyTorch's convention, as in `bpcourse.optim.Momentum`).
+- `nesterov_step(params, grads, state, lr, beta)`: v ← βv + g, θ ← θ − η(g + βv).
+- `rmsprop_step(params, grads, state, lr, rho, eps)`, state {"s"}: s ← ρs + (1 − ρ)g²,
+  θ ← θ − ηg/(√s + ε).
+- `adam_step(params, grads, state, lr, beta1, beta2, eps)`, state {"m", "v", "t"}.
+- `uncorrected_first_step(beta1, beta2)`: how many times larger Adam's first step is without
+  bias correction, (1 − β₁)/√(1 − β₂) (for ε → 0), checked on several pairs.
+- `descend_valley(A, theta0, steps)`: the learner's optimiser on an ill-conditioned quadratic
+  (κ = 100) must bring ℒ to 10⁻⁴ of its start within 100 steps, which plain gradient descent
+  cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bpcourse.checking.answers import question
+from bpcourse.checking.compare import describe, not_a_number
+from bpcourse.checking.diagnose import LIKELY
+from bpcourse.checking.registry import Problems, item
+from bpcourse.checking.safe import BadAnswer, LearnerError, call_safely, expect_tuple
+
+NOTEBOOK = "08_optimisers"
+LIBRARY = ("bpcourse.optim", "bpcourse.training")
+RTOL, ATOL = 1e-6, 1e-10
+
+
+def rotation(degrees: float) -> np.ndarray:
+    a = np.radians(degrees)
+    return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
+
+def valley_matrix(kappa: float, degrees: float = 30.0) -> np.ndarray:
+    """A = R diag(1, κ) Rᵀ: the Hessian of a valley whose axes are turned by `degrees`."""
+    R = rotation(degrees)
+    return R @ np.diag([1.0, kappa]) @ R.T
+
+
+def valley_loss(A: np.ndarray, theta: np.ndarray) -> float:
+    return float(0.5 * theta @ A @ theta)
+
+
+# --- the checker's own update rules, right and with each known slip ------------------------------
+
+State = dict[str, Any]
+
+
+def momentum_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]:
+    lr, beta = h
+    v_old = np.zeros_like(p) if slip == "reset" else s["v"]
+    v = beta * v_old + ((1 - beta) * g if slip == "average" else g)
+    if slip == "sign":
+        return p + lr * v, {"v": v}
+    if slip == "old velocity":
+        return p - lr * v_old, {"v": v}
+    return p - (2 if slip == "twice" else 1) * lr * v, {"v": v}
+
+
+def nesterov_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]:
+    lr, beta = h
+    v = beta * (np.zeros_like(p) if slip == "reset" else s["v"]) + g
+    step = {"no look-ahead": v, "look-ahead without beta": g + v}.get(slip, g + beta * v)
+    if slip == "sign":
+        return p + lr * step, {"v": v}
+    return p - (2 if slip == "twice" else 1) * lr * step, {"v": v}
+
+
+def rmsprop_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]:
+    lr, rho, eps = h
+    s_old = np.zeros_like(p) if slip == "reset" else s["s"]
+    square = g if slip == "not squared" else g * g
+    new_s = (
+        (1 - rho) * s_old + rho * square if slip == "swapped" else rho * s_old + (1 - rho) * square
+    )
+    if slip == "eps inside":
+        denominator = np.sqrt(new_s + eps)
+    elif slip == "no sqrt":
+        denominator = new_s + eps
+    else:
+        denominator = np.sqrt(new_s) + eps
+    return p - (2 if slip == "twice" else 1) * lr * g / denominator, {"s": new_s}
+
+
+def adam_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]:
+    lr, b1, b2, eps = h
+    if slip == "reset":
+        s = {"m": np.zeros_like(p), "v": np.zeros_like(p), "t": 0}
+    t = s["t"] + 1
+    if slip == "swapped":
+        m, v = (1 - b1) * s["m"] + b1 * g, (1 - b2) * s["v"] + b2 * g * g
+    else:
+        m, v = b1 * s["m"] + (1 - b1) * g, b2 * s["v"] + (1 - b2) * g * g
+    if slip == "no correction":
+        m_hat, v_hat = m, v
+    else:
+        k = t - 1 if slip == "t from 0" else t
+        m_hat, v_hat = m / (1 - b1**k), v / (1 - b2**k)
+    root = np.sqrt(v_hat + eps) if slip == "eps inside" else np.sqrt(v_hat) + eps
+    new = p - (2 if slip == "twice" else 1) * lr * m_hat / root
+    return new, {"m": m, "v": v, "t": t}
+
+
+Rule = Callable[..., tuple[np.ndarray, State]]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One problem an update rule is run on: a valley (gradient Aθ) or random gradients."""
+
+    label: str
+    start: np.ndarray
+    hyper: tuple[float, ...]
+    steps: int
+    A: np.ndarray | None = None  # the valley's matrix; None: the gradients below
+    grads: np.ndarray | None = None
+
+    def gradient(self, k: int, p: np.ndarray) -> np.ndarray:
+        if self.A is not None:
+            return self.A @ p
+        assert self.grads is not None
+        return self.grads[k].copy()
+
+
+def _random_run(hyper: tuple[float, ...], seed: int = 8) -> Run:
+    rng = np.random.default_rng(seed)
+    scale = np.exp(rng.uniform(-2, 1, size=(3, 4)))  # entries of very different sizes
+    grads = rng.normal(size=(8, 3, 4)) * scale
+    return Run("random arrays of shape (3, 4)", rng.normal(size=(3, 4)), hyper, 8, grads=grads)
+
+
+def _valley_run(hyper: tuple[float, ...], steps: int = 30) -> Run:
+    return Run(
+        "the 2-D valley ℒ(θ) = ½ θᵀAθ", np.array([-2.0, 1.5]), hyper, steps, A=valley_matrix(25.0)
+    )
+
+
+def initial_state(kind: str, p: np.ndarray) -> State:
+    if kind in ("momentum", "nesterov"):
+        return {"v": np.zeros_like(p)}
+    if kind == "rmsprop":
+        return {"s": np.zeros_like(p)}
+    return {"m": np.zeros_like(p), "v": np.zeros_like(p), "t": 0}
+
+
+RULES: dict[str, Rule] = {
+    "momentum": momentum_rule,
+    "nesterov": nesterov_rule,
+    "rmsprop": rmsprop_rule,
+    "adam": adam_rule,
+}
+RUNS: dict[str, list[Run]] = {
+    "momentum": [_valley_run((0.02, 0.9)), _random_run((0.1, 0.7))],
+    "nesterov": [_valley_run((0.02, 0.9)), _random_run((0.1, 0.7))],
+    "rmsprop": [_valley_run((0.05, 0.9, 1e-3)), _random_run((0.01, 0.8, 1e-2))],
+    "adam": [_valley_run((0.1, 0.9, 0.999, 1e-8)), _random_run((0.05, 0.8, 0.9, 1e-2))],
+}
+HYPER_NAMES = {
+    "momentum": "lr, beta",
+    "nesterov": "lr, beta",
+    "rmsprop": "lr, rho, eps",
+    "adam": "lr, beta1, beta2, eps",
+}
+
+
+def simulate(kind: str, run: Run, slip: str = "", steps: int | None = None) -> np.ndarray:
+    """The path (steps + 1, *shape) of the checker's rule (with `slip`) on `run`."""
+    p, state = run.start.copy(), initial_state(kind, run.start)
+    path = [p]
+    with np.errstate(all="ignore"):
+        for k in range(run.steps if steps is None else steps):
+            p, state = RULES[kind](p, run.gradient(k, p), state, run.hyper, slip)
+            path.append(p)
+    return np.array(path)
+
+
+# --- the diagnoses: the known slips of each rule, as the learner reads them ---------------------
+
+IN_PLACE = (
+    "changes the params array it was given, in place (`params -= ...`): return a new array, "
+    "`params - lr * ...`, and leave the argument alone; a caller that keeps the path (a list "
+    "of the points) would see every point move"
+)
+TWICE = (
+    "applies the step twice: once to the array passed in (`params -= ...`, in place) and once "
+    "more in the value it returns; compute the new params once, as a new array"
+)
+RESET = (
+    "every step is taken as if it were the first: the state passed in is ignored (started "
+    "afresh at each call); read the running averages from `state` and return the updated ones"
+)
+SLIPS: dict[str, dict[str, str]] = {
+    "momentum": {
+        "reset": RESET + ", here the velocity v",
+        "sign": "the path climbs: the velocity sign convention is mixed up. With v ← βv + g the "
+        "step is θ ← θ − ηv (Sutskever's v ← βv − ηg goes with θ ← θ + v)",
+        "average": "the velocity is a running average with (1 − β)g: this momentum adds the whole "
+        "gradient, v ← βv + g, and so gains up to 1/(1 − β) on a steady slope",
+        "old velocity": "the step uses the velocity from before this step's gradient was added: "
+        "update v first, then θ ← θ − ηv with the new v",
+    },
+    "nesterov": {
+        "reset": RESET + ", here the velocity v",
+        "sign": "the path climbs: the velocity sign convention is mixed up. With v ← βv + g the "
+        "step is θ ← θ − η(g + βv)",
+        "no look-ahead": "this is heavy-ball momentum: Nesterov's look-ahead is missing. The step "
+        "is g + βv, the gradient plus the velocity's next contribution",
+        "look-ahead without beta": "the look-ahead adds v itself: it adds the velocity's next "
+        "contribution, βv, so the step is g + βv",
+    },
+    "rmsprop": {
+        "reset": RESET + ", here the mean square s",
+        "not squared": "s averages the gradient itself, not its square: s ← ρs + (1 − ρ)g² (g "
+        "element-wise squared); an average of signed gradients can be negative, and its square "
+        "root NaN",
+        "eps inside": "ε is inside the square root: the denominator is √s + ε, ε added after "
+        "the root",
+        "swapped": "ρ and 1 − ρ are swapped: the old average keeps the weight ρ, s ← ρs + "
+        "(1 − ρ)g²",
+        "no sqrt": "the gradient is divided by s, not by its square root: s is a mean *square*, "
+        "√s has the gradient's units",
+    },
+    "adam": {
+        "reset": RESET + ", here m, v and t",
+        "no correction": "the bias correction is missing: divide m by 1 − β₁ᵗ and v by 1 − β₂ᵗ "
+        "before the step",
+        "t from 0": "the bias correction divides by 1 − β⁰ = 0 at the first step: t counts the "
+        "steps from 1, so increment t before correcting",
+        "eps inside": "ε is inside the square root: the denominator is √v̂ + ε, ε added after "
+        "the root",
+        "swapped": "β and 1 − β are swapped: the old averages keep the weights β₁ and β₂, "
+        "m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²",
+    },
+}
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same shape, the same entries non-finite, and the finite ones equal to tolerance."""
+    if a.shape != b.shape:
+        return False
+    bad_a, bad_b = ~np.isfinite(a), ~np.isfinite(b)
+    if not np.array_equal(bad_a, bad_b):
+        return False
+    ok = ~bad_a
+    return bool(np.allclose(a[ok], b[ok], rtol=RTOL, atol=ATOL))
+
+
+# --- running the learner's rule ------------------------------------------------------------------
+
+
+def _params_of(value: Any, shape: tuple[int, ...], name: str, k: int) -> tuple[np.ndarray, Any]:
+    new, state = expect_tuple(value, 2, "(new_params, new_state)", name)
+    if not isinstance(new, np.ndarray) or new.dtype.kind not in "fi":
+        raise BadAnswer(
+            f"at step {k} {name} returned new params that are {describe(new)}, expected a float "
+            f"array of shape {shape}"
+        )
+    if new.shape != shape:
+        raise BadAnswer(
+            f"at step {k} {name} returned new params of shape {new.shape}, expected {shape} (the "
+            "shape of params)"
+        )
+    return np.array(new, dtype=np.float64), state
+
+
+def learner_path(fn: Callable[..., Any], name: str, kind: str, run: Run) -> tuple[np.ndarray, bool]:
+    """The learner's path on `run` (stopped at the first non-finite point) and whether the
+    params passed in were ever changed in place."""
+    p, state = run.start.copy(), initial_state(kind, run.start)
+    path, changed = [p], False
+    for k in range(run.steps):
+        given = p.copy()
+        seen: dict[str, np.ndarray] = {}
+
+        def step(params, grads, st, *hyper, _seen=seen):
+            _seen["params"] = params
+            return fn(params, grads, st, *hyper)
+
+        step.__name__ = name
+        try:
+            value = call_safely(step, given, run.gradient(k, p), state, *run.hyper, name=name)
+        except LearnerError as error:
+            if kind == "adam" and k == 0 and "ZeroDivisionError" in error.messages[0]:
+                path.append(np.full_like(p, np.nan))  # a Python float divided by 1 − β⁰ = 0
+                break
+            raise
+        if "params" in seen and not np.array_equal(seen["params"], p, equal_nan=True):
+            changed = True
+        p, state = _params_of(value, run.start.shape, name, k + 1)
+        path.append(p)
+        if not np.isfinite(p).all():
+            break
+    return np.array(path), changed
+
+
+def _first_wrong(path: np.ndarray, right: np.ndarray) -> int:
+    for k in range(1, len(path)):
+        if not _close(path[k], right[k]):
+            return k
+    return len(path)
+
+
+def _show(value: np.ndarray) -> str:
+    return np.array2string(value, precision=6, separator=", ")
+
+
+def _where(path: np.ndarray, right: np.ndarray, k: int, run: Run) -> str:
+    got, want = path[k], right[k]
+    if got.ndim == 1 and got.size <= 2:
+        return f"step {k} gives params {_show(got)}, expected {_show(want)}"
+    with np.errstate(all="ignore"):
+        off = np.abs(got - want)
+    off[~np.isfinite(off)] = np.inf
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(off), got.shape))
+    return (
+        f"step {k} gives params{list(index)} = {got[index]:.6g}, expected {want[index]:.6g} "
+        f"(the farthest entry)"
+    )
+
+
+def check_rule(fn: Callable[..., Any], kind: str, name: str) -> list[str]:
+    """The messages for the learner's update rule `kind` ([] when its paths are right)."""
+    for run in RUNS[kind]:
+        path, changed = learner_path(fn, name, kind, run)
+        right = simulate(kind, run)
+        n = len(path) - 1
+        if _close(path, right[: n + 1]) and n == run.steps and not changed:
+            continue
+        twice = _close(path, simulate(kind, run, "twice", n))
+        if changed and twice:
+            return [f"{LIKELY}{name} {TWICE}"]
+        head = f"on {run.label} ({HYPER_NAMES[kind]} = {', '.join(f'{h:g}' for h in run.hyper)})"
+        if n == run.steps and _close(path, right):
+            return [f"{head}: the path is right, but {name} {IN_PLACE}"]
+        k = _first_wrong(path, right)
+        messages = [f"{head}: {_where(path, right, k, run)}"]
+        if not np.isfinite(path[k]).all():
+            messages[0] += " (NaN or inf)"
+        if k > 1:
+            agree = "step 1 agrees" if k == 2 else f"the first {k - 1} steps agree"
+            messages.append(f"{agree}, step {k} does not")
+        if changed:
+            messages.append(f"{name} also {IN_PLACE}")
+        found = [
+            text for slip, text in SLIPS[kind].items() if _close(path, simulate(kind, run, slip, n))
+        ]
+        messages += [f"{LIKELY}{name}: {text}" for text in found[:1]]
+        return messages
+    return []
+
+
+def _rule_item(kind: str, name: str, what: str) -> str:
+    return (
+        f"{what}: its path agrees with the checker's own over {RUNS[kind][0].steps} steps on the "
+        f"2-D valley and {RUNS[kind][1].steps} steps on random arrays, feeding back its state, "
+        "and it leaves its arguments unchanged"
+    )
+
+
+@item(
+    "momentum_step",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=_rule_item("momentum", "momentum_step", "heavy-ball momentum"),
+)
+def check_momentum_step(momentum_step: Callable[..., Any]) -> Problems:
+    return check_rule(momentum_step, "momentum", "momentum_step")
+
+
+@item(
+    "nesterov_step",
+    2,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=_rule_item("nesterov", "nesterov_step", "Nesterov momentum"),
+)
+def check_nesterov_step(nesterov_step: Callable[..., Any]) -> Problems:
+    return check_rule(nesterov_step, "nesterov", "nesterov_step")
+
+
+@item(
+    "rmsprop_step",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=_rule_item("rmsprop", "rmsprop_step", "RMSProp"),
+)
+def check_rmsprop_step(rmsprop_step: Callable[..., Any]) -> Problems:
+    return check_rule(rmsprop_step, "rmsprop", "rmsprop_step")
+
+
+@item(
+    "adam_step",
+    4,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=_rule_item("adam", "adam_step", "Adam with bias correction"),
+)
+def check_adam_step(adam_step: Callable[..., Any]) -> Problems:
+    return check_rule(adam_step, "adam", "adam_step")
+
+
+# --- Adam's first step without bias correction ---------------------------------------------------
+
+BETAS = ((0.9, 0.999), (0.8, 0.99), (0.5, 0.9), (0.95, 0.9999))
+RATIO_SLIPS = {
+    "no root": (
+        lambda b1, b2: (1 - b1) / (1 - b2),
+        "the ratio divides by 1 − β₂: the step divides by √v, so it is √(1 − β₂)",
+    ),
+    "inverted": (
+        lambda b1, b2: np.sqrt(1 - b2) / (1 - b1),
+        "the ratio is upside down: uncorrected step over corrected step",
+    ),
+    "betas": (
+        lambda b1, b2: b1 / np.sqrt(b2),
+        "the ratio uses β where 1 − β belongs: the first averages are m₁ = (1 − β₁)g₁ and "
+        "v₁ = (1 − β₂)g₁²",
+    ),
+}
+
+
+@item(
+    "uncorrected_first_step",
+    2,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="the ratio agrees with the derivation for four pairs (β₁, β₂), from "
+    "(0.9, 0.999) to (0.5, 0.9)",
+)
+def check_uncorrected_first_step(uncorrected_first_step: Callable[..., Any]) -> Problems:
+    name = "uncorrected_first_step"
+    got = []
+    for b1, b2 in BETAS:
+        value = call_safely(uncorrected_first_step, b1, b2, name=name)
+        problems = not_a_number(value, f"{name}({b1}, {b2})")
+        if problems:
+            return problems
+        got.append(float(np.asarray(value).item()))
+    right = [(1 - b1) / np.sqrt(1 - b2) for b1, b2 in BETAS]
+    if np.allclose(got, right, rtol=1e-6):
+        return []
+    k = next(i for i in range(len(BETAS)) if not np.isclose(got[i], right[i], rtol=1e-6))
+    b1, b2 = BETAS[k]
+    messages = [f"{name}({b1}, {b2}) = {got[k]:.6g} is not the ratio of the two first steps"]
+    for slip, text in RATIO_SLIPS.values():
+        if np.allclose(got, [slip(*b) for b in BETAS], rtol=1e-6):
+            messages.append(f"{LIKELY}{text}")
+    if np.allclose(got, 1.0):
+        messages.append(
+            "1 is the ratio of two corrected steps: without the correction, m₁ and v₁ are the "
+            "raw averages (1 − β₁)g₁ and (1 − β₂)g₁²"
+        )
+    return messages
+
+
+# --- a valley with κ = 100 -----------------------------------------------------------------------
+
+KAPPA, VALLEY_STEPS, TARGET = 100.0, 100, 1e-4
+VALLEY = valley_matrix(KAPPA, 30.0)
+STARTS = (np.array([1.5, 1.0]), np.array([2.0, -1.5]))
+VALLEY_SLIPS = {
+    "diverged": "the path diverges: the steps overshoot across the steep direction, whose "
+    "curvature is 100; make η smaller",
+    "uphill": "the first step goes uphill: it adds the gradient; an optimiser steps against it",
+    "slow": "too slow: the loss falls, but not far enough in the shallow direction (curvature 1)",
+    "aliased": "every point of the path is the same array: the update changed one array in "
+    "place and the path holds it many times over",
+    "jump": "the path reaches the minimum in one step: that is solving the equations, not "
+    "descending; take steps of your optimiser from the gradient Aθ",
+}
+
+
+def _valley_path(value: Any, start: np.ndarray) -> np.ndarray:
+    shape = (VALLEY_STEPS + 1, 2)
+    if value is None:
+        raise BadAnswer("descend_valley returned None: did you forget to `return` the path?")
+    try:
+        path = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BadAnswer(f"descend_valley should return the path, got {describe(value)}") from None
+    if path.shape != shape:
+        raise BadAnswer(
+            f"descend_valley should return the path as an array of shape {shape} (θ₀ and the "
+            f"point after each of the {VALLEY_STEPS} steps), got shape {path.shape}"
+        )
+    if np.array_equal(path, np.broadcast_to(path[-1], shape)) and not np.allclose(path[-1], start):
+        raise BadAnswer(
+            f"every point of the path is {_show(path[-1])}", f"{LIKELY}{VALLEY_SLIPS['aliased']}"
+        )
+    if not np.allclose(path[0], start):
+        raise BadAnswer(f"the path should start at theta0 = {_show(start)}, got {_show(path[0])}")
+    return path
+
+
+@item(
+    "descend_valley",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=f"from two starts, {VALLEY_STEPS} steps bring ℒ to below {TARGET:g} of its "
+    f"start in the valley of condition number {KAPPA:g}, one first-order step at a time",
+)
+def check_descend_valley(descend_valley: Callable[..., Any]) -> Problems:
+    for start in STARTS:
+        value = call_safely(descend_valley, VALLEY.copy(), start.copy(), VALLEY_STEPS)
+        path = _valley_path(value, start)
+        with np.errstate(all="ignore"):
+            losses = np.array([valley_loss(VALLEY, p) for p in path])
+        first = path[1] - path[0]
+        head = f"from theta0 = {_show(start)}: ℒ went from {losses[0]:.4g} to {losses[-1]:.4g}"
+        if np.isfinite(losses[1]) and losses[1] <= 1e-12 * losses[0]:
+            return [head, f"{LIKELY}{VALLEY_SLIPS['jump']}"]
+        if float(first @ (VALLEY @ start)) > 0:
+            return [head, f"{LIKELY}{VALLEY_SLIPS['uphill']}"]
+        if not np.isfinite(losses).all() or losses[-1] > losses[0]:
+            return [head, f"{LIKELY}{VALLEY_SLIPS['diverged']}"]
+        if losses[-1] > TARGET * losses[0]:
+            return [
+                f"{head}, {losses[-1] / losses[0]:.2g} of its start; the target is {TARGET:g}",
+                f"{LIKELY}{VALLEY_SLIPS['slow']}: plain gradient descent cannot get there in "
+                f"{VALLEY_STEPS} steps; momentum can (tune η and β)",
+            ]
+    return []
+
+
+# --- conceptual questions (answers stored as salted digests) -------------------------------------
+
+question(
+    "q_momentum_gain",
+    1,
+    NOTEBOOK,
+    "6bcf8d4fb32f527eda70bbd8f7da680c4d4798c20c3a26a1a6004e55d005817c",
+    kind="number",
+    revisit="the velocity on a constant slope: where v ← βv + g stops growing",
+)
+question(
+    "q_scale_invariant",
+    1,
+    NOTEBOOK,
+    "6024a2765e50ea0c45fe6bd3954d8e713d8ef1f23fb3d9c6cc96fe901c15db2d",
+    kind="letter",
+    revisit="what each update divides the gradient by, and what a factor c does to it",
+)
+question(
+    "q_largest_lr",
+    1,
+    NOTEBOOK,
+    "5e797bd7e9423560f03c658fbbd9db71237a47395c5bf29f293a394036faddaa",
+    kind="number",
+    revisit="gradient descent along one eigenvector: θ ← (1 − ηλ)θ, and when |1 − ηλ| < 1",
+)
