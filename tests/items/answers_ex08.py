@@ -129,7 +129,7 @@ def uncorrected_first_step(beta1, beta2, slip=""):
     return (1 - beta1) / np.sqrt(1 - beta2)
 
 
-def descend_valley(A, theta0, steps, lr=0.01, beta=0.9, slip=""):
+def descend_valley(A, theta0, steps, lr=0.02, beta=0.8, slip=""):
     if slip == "jump":
         return np.array([theta0] + [np.zeros(2)] * steps)
     theta, state = theta0.copy(), {"v": np.zeros_like(theta0)}
