@@ -1,0 +1,154 @@
+"""What is particular to the items of exercises/08_optimisers.ipynb.
+
+The contract (full marks, stub, bad values, shortcuts, each catalogue mistake gets its own
+diagnosis and no other) runs from `answers_ex08.py` in `test_contract.py`.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from answers_ex08 import adam_step, descend_valley, momentum_step, rmsprop_step
+from item_contract import run
+
+from bpcourse.checking.items import ex08_optimisers as ex08
+from bpcourse.layers import Parameter
+from bpcourse.optim import Adam, Momentum, RMSProp
+
+
+def _text(result) -> str:
+    return "\n".join(result.messages)
+
+
+def _library_path(kind: str, run_: ex08.Run) -> np.ndarray:
+    """The library optimiser's path on `run_`: the checker's reference must agree with it."""
+    p = Parameter(run_.start.copy())
+    h = run_.hyper
+    opt = {
+        "momentum": lambda: Momentum([p], lr=h[0], momentum=h[1]),
+        "nesterov": lambda: Momentum([p], lr=h[0], momentum=h[1], nesterov=True),
+        "rmsprop": lambda: RMSProp([p], lr=h[0], alpha=h[1], eps=h[2]),
+        "adam": lambda: Adam([p], lr=h[0], betas=(h[1], h[2]), eps=h[3]),
+    }[kind]()
+    path = [p.value.copy()]
+    for k in range(run_.steps):
+        p.grad[...] = run_.gradient(k, p.value)
+        opt.step()
+        path.append(p.value.copy())
+    return np.array(path)
+
+
+RUNS = [(kind, i) for kind in ex08.RULES for i in range(len(ex08.RUNS[kind]))]
+
+
+@pytest.mark.parametrize(("kind", "index"), RUNS)
+def test_the_checkers_rules_agree_with_the_library_optimisers(kind, index):
+    run_ = ex08.RUNS[kind][index]
+    assert np.allclose(ex08.simulate(kind, run_), _library_path(kind, run_), rtol=1e-10)
+
+
+@pytest.mark.parametrize(("kind", "index"), RUNS)
+def test_every_known_slip_leaves_a_path_of_its_own_on_every_run(kind, index):
+    """So a diagnosis names one slip, and a slip cannot pass as the right rule."""
+    run_ = ex08.RUNS[kind][index]
+    slips = ["", "twice", *ex08.SLIPS[kind]]
+    paths = {s: ex08.simulate(kind, run_, s) for s in slips}
+    for a, b in itertools.combinations(slips, 2):
+        if kind == "adam" and index == 0 and {a, b} == {"", "eps inside"}:
+            continue  # ε = 1e-8 hides where it goes on the valley: the random run shows it
+        assert not ex08._close(paths[a], paths[b]), (a, b)
+
+
+def test_eps_inside_the_root_is_caught_on_the_random_run_where_it_shows():
+    result = run("adam_step", lambda *a: adam_step(*a, slip="eps inside"))
+    assert "on random arrays" in _text(result) and "ε is inside the square root" in _text(result)
+
+
+def test_plain_gradient_descent_cannot_reach_the_valleys_target_but_momentum_can():
+    best = 2 / (1 + ex08.KAPPA)  # the step that minimises GD's worst contraction
+    for start in ex08.STARTS:
+        gd = descend_valley(ex08.VALLEY, start, ex08.VALLEY_STEPS, lr=best, beta=0.0)
+        heavy = descend_valley(ex08.VALLEY, start, ex08.VALLEY_STEPS)
+        loss0 = ex08.valley_loss(ex08.VALLEY, start)
+        assert ex08.valley_loss(ex08.VALLEY, gd[-1]) > 100 * ex08.TARGET * loss0
+        assert ex08.valley_loss(ex08.VALLEY, heavy[-1]) < 1e-3 * ex08.TARGET * loss0
+
+
+def test_the_state_is_the_learners_own_business():
+    """Any state the rule returns is passed back unread: a tuple works as well as a dict."""
+
+    def rmsprop_with_a_tuple(params, grads, state, lr, rho, eps):
+        s = state[0] if isinstance(state, tuple) else state["s"]
+        s = rho * s + (1 - rho) * grads**2
+        return params - lr * grads / (np.sqrt(s) + eps), (s,)
+
+    assert run("rmsprop_step", rmsprop_with_a_tuple).passed
+
+
+def test_a_rule_that_ignores_its_hyper_parameters_fails():
+    def momentum_hard_coded(params, grads, state, lr, beta):
+        return momentum_step(params, grads, state, 0.02, 0.9)
+
+    result = run("momentum_step", momentum_hard_coded)
+    assert not result.passed and "on random arrays" in _text(result)
+
+
+def test_a_path_that_goes_wrong_later_says_how_many_steps_agree():
+    calls = []
+
+    def momentum_forgetting_at_step_5(params, grads, state, lr, beta):
+        calls.append(1)
+        if len(calls) % 30 == 5:
+            state = {"v": np.zeros_like(params)}
+        return momentum_step(params, grads, state, lr, beta)
+
+    result = run("momentum_step", momentum_forgetting_at_step_5)
+    assert "the first 4 steps agree, step 5 does not" in _text(result)
+    assert "likely mistake" not in _text(result)
+
+
+def test_in_place_once_passes_the_path_but_not_the_item():
+    result = run("momentum_step", lambda *a: momentum_step(*a, slip="in place"))
+    assert result.points == 0 and "the path is right" in _text(result)
+    assert "applies the step twice" not in _text(result)
+
+
+def test_a_python_float_division_by_zero_is_a_diagnosis_not_an_error():
+    result = run("adam_step", lambda *a: adam_step(*a, slip="t from 0, float"))
+    assert result.status == "failed" and "1 − β⁰ = 0" in _text(result)
+
+
+def test_other_errors_are_reported_with_the_learners_line():
+    def broken(params, grads, state, lr, beta1, beta2, eps):
+        return params - lr * state["m_hat"], state
+
+    result = run("adam_step", broken)
+    assert result.status == "error" and "KeyError" in result.messages[0]
+
+
+def test_a_nan_path_says_so_at_the_first_non_finite_step():
+    result = run("rmsprop_step", lambda *a: rmsprop_step(*a, slip="not squared"))
+    assert "(NaN or inf)" in _text(result)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda A, theta0, steps: np.zeros((steps, 2)), "array of shape (101, 2)"),
+        (lambda A, theta0, steps: np.ones((steps + 1, 2)), "every point of the path is"),
+        (
+            lambda A, theta0, steps: descend_valley(A, theta0 + 1.0, steps),
+            "the path should start at theta0",
+        ),
+    ],
+)
+def test_a_malformed_path_is_told_what_to_return(answer, says):
+    result = run("descend_valley", answer)
+    assert result.status == "failed" and says in _text(result), str(result)
+
+
+def test_a_squared_ratio_is_described_without_a_cause():
+    result = run("uncorrected_first_step", lambda b1, b2: ((1 - b1) / np.sqrt(1 - b2)) ** 2)
+    assert "is not the ratio" in _text(result) and "likely mistake" not in _text(result)
