@@ -510,7 +510,11 @@ def _valley_path(value: Any, start: np.ndarray) -> np.ndarray:
             f"every point of the path is {_show(path[-1])}", f"{LIKELY}{VALLEY_SLIPS['aliased']}"
         )
     if not np.allclose(path[0], start):
-        raise BadAnswer(f"the path should start at theta0 = {_show(start)}, got {_show(path[0])}")
+        raise BadAnswer(
+            f"the path should start at theta0 = {_show(start)}, got {_show(path[0])}",
+            "an update that changes its params argument in place (`params -= ...`) also moves "
+            "the points already in the path: return new arrays",
+        )
     return path
 
 
