@@ -28,7 +28,8 @@ POINTS = {
     "q_scale_invariant": 1,
     "q_largest_lr": 1,
 }
-RECALL = {"q_scale_invariant"}  # which update divides by the gradient's size: recall
+# which update divides by the gradient's size, and 1/(1 − β) (its hint derives it): recall
+RECALL = {"q_scale_invariant", "q_momentum_gain"}
 
 # --- reference solutions, written as a learner would, with switchable slips ----------------------
 
