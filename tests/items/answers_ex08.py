@@ -109,14 +109,23 @@ def adam_step(params, grads, state, lr, beta1, beta2, eps, slip=""):
         t = t + 1
         if slip == "no correction":
             m_hat, v_hat = m, v
+        elif slip == "m only":
+            m_hat, v_hat = m / (1 - beta1**t), v
+        elif slip == "v only":
+            m_hat, v_hat = m, v / (1 - beta2**t)
         else:
             m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
     if slip == "eps inside":
         step = lr * m_hat / np.sqrt(v_hat + eps)
+    elif slip == "eps before correction":  # Kingma & Ba's Algorithm 1, last paragraph
+        lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+        step = lr_t * m / (np.sqrt(v) + eps)
     else:
         step = lr * m_hat / (np.sqrt(v_hat) + eps)
     if slip == "twice":
         params -= step
+    if slip == "t not kept":
+        return params - step, {"m": m, "v": v, "t": state["t"]}
     return params - step, {"m": m, "v": v, "t": t}
 
 
@@ -133,6 +142,13 @@ def uncorrected_first_step(beta1, beta2, slip=""):
 def descend_valley(A, theta0, steps, lr=0.02, beta=0.8, slip=""):
     if slip == "jump":
         return np.array([theta0] + [np.zeros(2)] * steps)
+    if slip == "result dropped":  # the step's result is never assigned back to theta
+        theta, state = theta0.copy(), {"v": np.zeros_like(theta0)}
+        path = [theta]
+        for _ in range(steps):
+            momentum_step(theta, A @ theta, state, lr, beta)
+            path.append(theta)
+        return np.array(path)
     theta, state = theta0.copy(), {"v": np.zeros_like(theta0)}
     path = [theta]
     for _ in range(steps):
@@ -188,6 +204,7 @@ CATALOGUE: dict[str, list[Wrong]] = {
         Wrong("betas", slipped(uncorrected_first_step, "betas"), "uses β where 1 − β belongs"),
         Wrong("corrected", lambda b1, b2: 1.0, "1 is the ratio of two corrected steps"),
         Wrong("squared", lambda b1, b2: ((1 - b1) / np.sqrt(1 - b2)) ** 2, None),
+        Wrong("defaults only", lambda b1, b2: 1 / np.sqrt(10), "the same number for every pair"),
     ],
     "descend_valley": [
         Wrong("plain gradient descent", _valley(lr=0.0198, beta=0.0), VALLEY_SLIPS["slow"]),
@@ -195,6 +212,7 @@ CATALOGUE: dict[str, list[Wrong]] = {
         Wrong("uphill", _valley(slip="uphill"), VALLEY_SLIPS["uphill"][:40]),
         Wrong("aliased path", _valley(slip="aliased"), VALLEY_SLIPS["aliased"][:40]),
         Wrong("solved, not descended", _valley(slip="jump"), VALLEY_SLIPS["jump"][:40]),
+        Wrong("result dropped", _valley(slip="result dropped"), VALLEY_SLIPS["still"][:40]),
     ],
 }
 

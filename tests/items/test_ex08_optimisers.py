@@ -56,7 +56,7 @@ def test_every_known_slip_leaves_a_path_of_its_own_on_every_run(kind, index):
     slips = ["", "twice", *ex08.SLIPS[kind]]
     paths = {s: ex08.simulate(kind, run_, s) for s in slips}
     for a, b in itertools.combinations(slips, 2):
-        if kind == "adam" and index == 0 and {a, b} == {"", "eps inside"}:
+        if kind == "adam" and index == 0 and {a, b} <= {"", "eps inside", "eps before correction"}:
             continue  # ε = 1e-8 hides where it goes on the valley: the random run shows it
         assert not ex08._close(paths[a], paths[b]), (a, b)
 
@@ -152,3 +152,133 @@ def test_a_malformed_path_is_told_what_to_return(answer, says):
 def test_a_squared_ratio_is_described_without_a_cause():
     result = run("uncorrected_first_step", lambda b1, b2: ((1 - b1) / np.sqrt(1 - b2)) ** 2)
     assert "is not the ratio" in _text(result) and "likely mistake" not in _text(result)
+
+
+# --- found by working the blank exercise as a learner --------------------------------------------
+
+
+def test_a_state_changed_in_place_is_seen_like_params_changed_in_place():
+    """The contract says neither argument changes; the pass message says so too."""
+
+    def momentum_mutating_its_state(params, grads, state, lr, beta):
+        state["v"] *= beta
+        state["v"] += grads
+        return params - lr * state["v"], state
+
+    result = run("momentum_step", momentum_mutating_its_state)
+    assert result.points == 0 and "the path is right" in _text(result)
+    assert "changes the state it was given" in _text(result)
+
+
+def test_a_state_dict_entry_replaced_in_place_is_seen():
+    def adam_counting_in_the_given_dict(params, grads, state, lr, beta1, beta2, eps):
+        state["t"] += 1
+        new, mine = adam_step(params, grads, {**state, "t": state["t"] - 1}, lr, beta1, beta2, eps)
+        return new, mine
+
+    result = run("adam_step", adam_counting_in_the_given_dict)
+    assert not result.passed and "changes the state it was given" in _text(result)
+
+
+def test_grads_changed_in_place_are_seen():
+    def rmsprop_scaling_its_grads(params, grads, state, lr, rho, eps):
+        s = rho * state["s"] + (1 - rho) * grads**2
+        grads /= np.sqrt(s) + eps
+        return params - lr * grads, {"s": s}
+
+    result = run("rmsprop_step", rmsprop_scaling_its_grads)
+    assert result.points == 0 and "changes the grads array it was given" in _text(result)
+
+
+def test_float32_params_are_named_by_their_dtype_not_shown_as_equal_numbers():
+    def momentum_in_float32(params, grads, state, lr, beta):
+        new, st = momentum_step(params, grads, state, lr, beta)
+        return new.astype(np.float32), st
+
+    result = run("momentum_step", momentum_in_float32)
+    assert not result.passed and "float32" in _text(result), _text(result)
+
+
+def test_a_small_error_shows_enough_digits_to_see_the_difference():
+    """Values that differ beyond the 6th digit are not shown as equal numbers."""
+    for run_ in ex08.RUNS["momentum"]:
+        right = ex08.simulate("momentum", run_)
+        path = right.copy()
+        path[1] = path[1] * (1 + 3e-6)
+        shown = ex08._where(path, right, 1, run_)
+        got, expected = shown.split(", expected ")
+        assert got.split("= ")[-1].split("params ")[-1] != expected.split(" (")[0], shown
+
+
+def test_an_error_says_which_step_and_which_state_it_was_called_with():
+    """A bare array returned as the state fails at step 2, inside the learner's own code."""
+
+    def momentum_returning_a_bare_velocity(params, grads, state, lr, beta):
+        v = beta * state["v"] + grads
+        return params - lr * v, v
+
+    text = _text(run("momentum_step", momentum_returning_a_bare_velocity))
+    assert "at step 2" in text and "returned at step 1" in text, text
+    assert " st " not in text and "state (2,)" in text
+
+    def rmsprop_reading_v(params, grads, state, lr, rho, eps):
+        s = rho * state["v"] + (1 - rho) * grads**2
+        return params - lr * grads / (np.sqrt(s) + eps), {"v": s}
+
+    text = _text(run("rmsprop_step", rmsprop_reading_v))
+    assert "at step 1" in text and "'s': zeros of shape (2,)" in text, text
+
+
+def test_returning_the_given_state_is_described_as_such():
+    def momentum_returning_the_old_state(params, grads, state, lr, beta):
+        v = beta * state["v"] + grads
+        return params - lr * v, state
+
+    text = _text(run("momentum_step", momentum_returning_the_old_state))
+    assert "the state returned is not the updated one" in text, text
+
+
+@pytest.mark.parametrize(
+    ("slip", "says"),
+    [
+        ("m only", "only m is bias-corrected"),
+        ("v only", "only v is bias-corrected"),
+        ("t not kept", "the step counter"),
+        ("eps before correction", "ε is added to √v before"),
+    ],
+)
+def test_more_adam_slips_are_diagnosed(slip, says):
+    result = run("adam_step", lambda *a: adam_step(*a, slip=slip))
+    assert not result.passed and says in _text(result), _text(result)
+
+
+def test_a_path_that_never_moves_is_not_told_that_its_loss_falls():
+    result = run("descend_valley", lambda A, theta0, steps: np.array([theta0] * (steps + 1)))
+    text = _text(result)
+    assert "the loss falls" not in text and "never leaves theta0" in text, text
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda A, theta0, steps: descend_valley(A, theta0, steps + 1)[1:],  # theta0 left out
+        lambda A, theta0, steps: np.full((steps + 1, 2), np.nan),
+    ],
+)
+def test_a_wrong_first_point_blames_in_place_only_when_theta0_moved_with_step_1(answer):
+    text = _text(run("descend_valley", answer))
+    assert "the path should start at theta0" in text and "in place" not in text, text
+
+
+def test_a_first_point_moved_in_place_is_blamed_on_the_in_place_update():
+    def descend_moving_theta0(A, theta0, steps):
+        path = descend_valley(A, theta0, steps)
+        path[0] = path[1]  # what `theta = theta0; theta -= ...` leaves in path[0]
+        return path
+
+    assert "in place" in _text(run("descend_valley", descend_moving_theta0))
+
+
+def test_a_constant_ratio_is_told_it_should_depend_on_the_betas():
+    text = _text(run("uncorrected_first_step", lambda b1, b2: 3.1622776601683795))
+    assert "for every pair" in text, text

@@ -29,6 +29,8 @@ seen directly.
 
 from __future__ import annotations
 
+import copy
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,14 +113,16 @@ def adam_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]:
         m, v = (1 - b1) * s["m"] + b1 * g, (1 - b2) * s["v"] + b2 * g * g
     else:
         m, v = b1 * s["m"] + (1 - b1) * g, b2 * s["v"] + (1 - b2) * g * g
-    if slip == "no correction":
-        m_hat, v_hat = m, v
+    k = t - 1 if slip == "t from 0" else t
+    m_hat = m if slip in ("no correction", "v only") else m / (1 - b1**k)
+    v_hat = v if slip in ("no correction", "m only") else v / (1 - b2**k)
+    if slip == "eps before correction":  # Kingma & Ba's "efficient" form: η corrected instead
+        step = lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
     else:
-        k = t - 1 if slip == "t from 0" else t
-        m_hat, v_hat = m / (1 - b1**k), v / (1 - b2**k)
-    root = np.sqrt(v_hat + eps) if slip == "eps inside" else np.sqrt(v_hat) + eps
-    new = p - (2 if slip == "twice" else 1) * lr * m_hat / root
-    return new, {"m": m, "v": v, "t": t}
+        root = np.sqrt(v_hat + eps) if slip == "eps inside" else np.sqrt(v_hat) + eps
+        step = lr * m_hat / root
+    new = p - (2 if slip == "twice" else 1) * step
+    return new, {"m": m, "v": v, "t": s["t"] if slip == "t not kept" else t}
 
 
 Rule = Callable[..., tuple[np.ndarray, State]]
@@ -206,8 +210,19 @@ TWICE = (
     "more in the value it returns; compute the new params once, as a new array"
 )
 RESET = (
-    "every step is taken as if it were the first: the state passed in is ignored (started "
-    "afresh at each call); read the running averages from `state` and return the updated ones"
+    "every step is taken as if it were the first: either the state passed in is not read, or "
+    "the state returned is not the updated one; read the running averages from `state` and "
+    "return the new ones"
+)
+STATE_IN_PLACE = (
+    "changes the state it was given, in place (`state[...] = ...`, `state[...] *= ...` or "
+    "`+= 1`): build the new state as a new dict of new arrays, as the `return` line of the "
+    "cell does, and leave the given one as it was; a caller that keeps an old state would see "
+    "it change"
+)
+GRADS_IN_PLACE = (
+    "changes the grads array it was given, in place (`grads *= ...`, `grads /= ...`): compute "
+    "with new arrays (`grads / ...`) and leave grads alone; the caller may still need it"
 )
 SLIPS: dict[str, dict[str, str]] = {
     "momentum": {
@@ -250,6 +265,13 @@ SLIPS: dict[str, dict[str, str]] = {
         "the root",
         "swapped": "β and 1 − β are swapped: the old averages keep the weights β₁ and β₂, "
         "m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²",
+        "m only": "only m is bias-corrected: v needs its own correction too, v̂ = v/(1 − β₂ᵗ)",
+        "v only": "only v is bias-corrected: m needs its own correction too, m̂ = m/(1 − β₁ᵗ)",
+        "t not kept": "the step counter does not advance: the state returned holds the t it was "
+        "given, so every step is corrected as if it were the first; return the incremented t",
+        "eps before correction": "ε is added to √v before the correction (Kingma & Ba's "
+        "'efficient' rewrite, which corrects η instead): this item adds ε to √v̂, the corrected "
+        "average, θ ← θ − η m̂/(√v̂ + ε)",
     },
 }
 
@@ -271,41 +293,104 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 def _params_of(value: Any, shape: tuple[int, ...], name: str, k: int) -> tuple[np.ndarray, Any]:
     new, state = expect_tuple(value, 2, "(new_params, new_state)", name)
     if not isinstance(new, np.ndarray) or new.dtype.kind not in "fi":
+        order = " (in this order)" if isinstance(new, dict) else ""
         raise BadAnswer(
             f"at step {k} {name} returned new params that are {describe(new)}, expected a float "
-            f"array of shape {shape}"
+            f"array of shape {shape}: return (new_params, new_state){order}"
         )
     if new.shape != shape:
         raise BadAnswer(
             f"at step {k} {name} returned new params of shape {new.shape}, expected {shape} (the "
             "shape of params)"
         )
+    if new.dtype.kind == "f" and new.dtype.itemsize < 8:
+        raise BadAnswer(
+            f"at step {k} {name} returned new params of dtype {new.dtype}; params came in as "
+            "float64: keep float64 (the check compares to 1e-6, and float32's rounding, about "
+            "1e-7 a step, adds up over the steps)"
+        )
     return np.array(new, dtype=np.float64), state
 
 
-def learner_path(fn: Callable[..., Any], name: str, kind: str, run: Run) -> tuple[np.ndarray, bool]:
-    """The learner's path on `run` (stopped at the first non-finite point) and whether the
-    params passed in were ever changed in place."""
-    p, state = run.start.copy(), initial_state(kind, run.start)
-    path, changed = [p], False
-    for k in range(run.steps):
-        given = p.copy()
-        seen: dict[str, np.ndarray] = {}
+def _snapshot(value: Any) -> Any:
+    """A deep copy of a state to compare with after the call (None when it cannot be copied)."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # the learner's own state may be anything
+        return None
 
-        def step(params, grads, st, *hyper, _seen=seen):
-            _seen["params"] = params
-            return fn(params, grads, st, *hyper)
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two states hold the same values (arrays compared entry by entry)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        )
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    try:
+        return bool(a == b) or bool(a != a and b != b)  # NaN equals NaN here
+    except Exception:  # an object that cannot be compared: not evidence of a change
+        return True
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{'an array' if value.any() else 'zeros'} of shape {value.shape}"
+    if isinstance(value, numbers.Number):
+        return repr(value)
+    return describe(value)
+
+
+def _describe_state(state: Any) -> str:
+    if isinstance(state, dict):
+        return "{" + ", ".join(f"{k!r}: {_brief(v)}" for k, v in state.items()) + "}"
+    return _brief(state)
+
+
+IN_PLACE_TEXT = {"params": IN_PLACE, "grads": GRADS_IN_PLACE, "state": STATE_IN_PLACE}
+
+
+def learner_path(
+    fn: Callable[..., Any], name: str, kind: str, run: Run
+) -> tuple[np.ndarray, set[str]]:
+    """The learner's path on `run` (stopped at the first non-finite point) and the arguments
+    ("params", "grads", "state") it ever changed in place."""
+    p, state = run.start.copy(), initial_state(kind, run.start)
+    path, changed = [p], set()
+    for k in range(run.steps):
+        given, gradient, before = p.copy(), run.gradient(k, p), _snapshot(state)
+        seen: dict[str, Any] = {}
+
+        def step(params, grads, state, *hyper, _seen=seen):
+            _seen.update(params=params, grads=grads)
+            return fn(params, grads, state, *hyper)
 
         step.__name__ = name
         try:
-            value = call_safely(step, given, run.gradient(k, p), state, *run.hyper, name=name)
+            value = call_safely(step, given, gradient, state, *run.hyper, name=name)
         except LearnerError as error:
             if kind == "adam" and k == 0 and "ZeroDivisionError" in error.messages[0]:
                 path.append(np.full_like(p, np.nan))  # a Python float divided by 1 − β⁰ = 0
                 break
-            raise
+            called = (
+                f"at step 1, the first call, with state = {_describe_state(before)}"
+                if k == 0
+                else f"at step {k + 1}, called with the state {name} returned at step {k}: "
+                f"{_describe_state(before)}"
+            )
+            raise LearnerError(f"{error.messages[0]} ({called})", *error.messages[1:]) from None
         if "params" in seen and not np.array_equal(seen["params"], p, equal_nan=True):
-            changed = True
+            changed.add("params")
+        if "grads" in seen and not np.array_equal(seen["grads"], gradient, equal_nan=True):
+            changed.add("grads")
+        if before is not None and not _same(before, state):
+            changed.add("state")
         p, state = _params_of(value, run.start.shape, name, k + 1)
         path.append(p)
         if not np.isfinite(p).all():
@@ -320,22 +405,30 @@ def _first_wrong(path: np.ndarray, right: np.ndarray) -> int:
     return len(path)
 
 
-def _show(value: np.ndarray) -> str:
-    return np.array2string(value, precision=6, separator=", ")
+def _show(value: np.ndarray, precision: int = 6) -> str:
+    return np.array2string(value, precision=precision, separator=", ")
+
+
+def _distinct(got: Any, want: Any, show: Callable[[Any, int], str]) -> tuple[str, str]:
+    """`got` and `want` shown with the fewest digits (6 to 12) that tell them apart."""
+    for precision in range(6, 13):
+        a, b = show(got, precision), show(want, precision)
+        if a != b:
+            break
+    return a, b
 
 
 def _where(path: np.ndarray, right: np.ndarray, k: int, run: Run) -> str:
     got, want = path[k], right[k]
     if got.ndim == 1 and got.size <= 2:
-        return f"step {k} gives params {_show(got)}, expected {_show(want)}"
+        a, b = _distinct(got, want, _show)
+        return f"step {k} gives params {a}, expected {b}"
     with np.errstate(all="ignore"):
         off = np.abs(got - want)
     off[~np.isfinite(off)] = np.inf
     index = tuple(int(i) for i in np.unravel_index(np.argmax(off), got.shape))
-    return (
-        f"step {k} gives params{list(index)} = {got[index]:.6g}, expected {want[index]:.6g} "
-        f"(the farthest entry)"
-    )
+    a, b = _distinct(got[index], want[index], lambda x, n: f"{x:.{n}g}")
+    return f"step {k} gives params{list(index)} = {a}, expected {b} (the farthest entry)"
 
 
 def check_rule(fn: Callable[..., Any], kind: str, name: str) -> list[str]:
@@ -346,12 +439,14 @@ def check_rule(fn: Callable[..., Any], kind: str, name: str) -> list[str]:
         n = len(path) - 1
         if _close(path, right[: n + 1]) and n == run.steps and not changed:
             continue
-        twice = _close(path, simulate(kind, run, "twice", n))
-        if changed and twice:
+        if "params" in changed and _close(path, simulate(kind, run, "twice", n)):
             return [f"{LIKELY}{name} {TWICE}"]
         head = f"on {run.label} ({HYPER_NAMES[kind]} = {', '.join(f'{h:g}' for h in run.hyper)})"
+        in_place = [IN_PLACE_TEXT[a] for a in IN_PLACE_TEXT if a in changed]
         if n == run.steps and _close(path, right):
-            return [f"{head}: the path is right, but {name} {IN_PLACE}"]
+            return [f"{head}: the path is right, but {name} {in_place[0]}"] + [
+                f"{name} also {text}" for text in in_place[1:]
+            ]
         k = _first_wrong(path, right)
         messages = [f"{head}: {_where(path, right, k, run)}"]
         if not np.isfinite(path[k]).all():
@@ -359,8 +454,7 @@ def check_rule(fn: Callable[..., Any], kind: str, name: str) -> list[str]:
         if k > 1:
             agree = "step 1 agrees" if k == 2 else f"the first {k - 1} steps agree"
             messages.append(f"{agree}, step {k} does not")
-        if changed:
-            messages.append(f"{name} also {IN_PLACE}")
+        messages += [f"{name} also {text}" for text in in_place]
         found = [
             text for slip, text in SLIPS[kind].items() if _close(path, simulate(kind, run, slip, n))
         ]
@@ -467,6 +561,11 @@ def check_uncorrected_first_step(uncorrected_first_step: Callable[..., Any]) -> 
     for slip, text in RATIO_SLIPS.values():
         if np.allclose(got, [slip(*b) for b in BETAS], rtol=1e-6):
             messages.append(f"{LIKELY}{text}")
+    if np.allclose(got, got[0]) and not np.allclose(got, 1.0):
+        messages.append(
+            f"{name} returns the same number for every pair: the ratio is a formula in "
+            "beta1 and beta2, and the check varies both"
+        )
     if np.allclose(got, 1.0):
         messages.append(
             "1 is the ratio of two corrected steps: without the correction, m₁ and v₁ are the "
@@ -489,6 +588,8 @@ VALLEY_SLIPS = {
     "place and the path holds it many times over",
     "jump": "the path reaches the minimum in one step: that is solving the equations, not "
     "descending; take steps of your optimiser from the gradient Aθ",
+    "still": "the path never leaves theta0: is the result of each step assigned back "
+    "(`theta, state = momentum_step(theta, ...)`) before it is appended?",
 }
 
 
@@ -510,11 +611,18 @@ def _valley_path(value: Any, start: np.ndarray) -> np.ndarray:
             f"every point of the path is {_show(path[-1])}", f"{LIKELY}{VALLEY_SLIPS['aliased']}"
         )
     if not np.allclose(path[0], start):
-        raise BadAnswer(
-            f"the path should start at theta0 = {_show(start)}, got {_show(path[0])}",
-            "an update that changes its params argument in place (`params -= ...`) also moves "
-            "the points already in the path: return new arrays",
-        )
+        said = [f"the path should start at theta0 = {_show(start)}, got {_show(path[0])}"]
+        if np.isfinite(path[0]).all() and np.array_equal(path[0], path[1]):
+            said.append(  # theta0 itself moved with the first step
+                "an update that changes its params argument in place (`params -= ...`) also "
+                "moves the points already in the path: return new arrays"
+            )
+        else:
+            said.append(
+                f"the path holds {VALLEY_STEPS + 1} points: theta0 first, then the point after "
+                "each step"
+            )
+        raise BadAnswer(*said)
     return path
 
 
@@ -534,6 +642,8 @@ def check_descend_valley(descend_valley: Callable[..., Any]) -> Problems:
             losses = np.array([valley_loss(VALLEY, p) for p in path])
         first = path[1] - path[0]
         head = f"from theta0 = {_show(start)}: ℒ went from {losses[0]:.4g} to {losses[-1]:.4g}"
+        if np.array_equal(path, np.broadcast_to(start, path.shape)):
+            return [head, f"{LIKELY}{VALLEY_SLIPS['still']}"]
         if np.isfinite(losses[1]) and losses[1] <= 1e-12 * losses[0]:
             return [head, f"{LIKELY}{VALLEY_SLIPS['jump']}"]
         if float(first @ (VALLEY @ start)) > 0:
