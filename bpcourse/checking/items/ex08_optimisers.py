@@ -11,8 +11,9 @@ state it returns, and compares the path with the one it computes itself, on two 
 The first state is given: zeros (and t = 0 for Adam); what the function returns as its state
 is opaque to the checker, which only passes it back. A wrong path is compared with the
 catalogue's known slips, each simulated by the checker (bias correction missing, t counted
-from 0, ε inside the square root, β and 1 − β swapped, …); an argument changed in place is
-seen directly.
+from 0, ε inside the square root, β and 1 − β swapped, …); an argument changed in place
+(params, grads, or the state dict and its arrays) is seen directly, and an error raised by the
+rule says at which step and with which state it was called.
 
 - `momentum_step(params, grads, state, lr, beta)`, state {"v"}: heavy ball, v ← βv + g,
   θ ← θ − ηv (PyTorch's convention, as in `bpcourse.optim.Momentum`).
