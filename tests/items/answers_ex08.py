@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from item_contract import Wrong, slipped
 
-from bpcourse.checking.items.ex08_optimisers import NOTEBOOK, SLIPS, TWICE, VALLEY_SLIPS
+from bpcourse.checking.items.ex08_optimisers import NOTEBOOK, VALLEY_SLIPS
+from bpcourse.checking.items.ex08_rules import SLIPS, TWICE
 
 __all__ = ["BAD", "CATALOGUE", "NOTEBOOK", "POINTS", "RECALL", "RIGHT"]
 

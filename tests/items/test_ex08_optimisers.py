@@ -14,6 +14,7 @@ from answers_ex08 import adam_step, descend_valley, momentum_step, rmsprop_step
 from item_contract import run
 
 from bpcourse.checking.items import ex08_optimisers as ex08
+from bpcourse.checking.items import ex08_rules as rules
 from bpcourse.layers import Parameter
 from bpcourse.optim import Adam, Momentum, RMSProp
 
@@ -22,7 +23,7 @@ def _text(result) -> str:
     return "\n".join(result.messages)
 
 
-def _library_path(kind: str, run_: ex08.Run) -> np.ndarray:
+def _library_path(kind: str, run_: rules.Run) -> np.ndarray:
     """The library optimiser's path on `run_`: the checker's reference must agree with it."""
     p = Parameter(run_.start.copy())
     h = run_.hyper
@@ -40,25 +41,25 @@ def _library_path(kind: str, run_: ex08.Run) -> np.ndarray:
     return np.array(path)
 
 
-RUNS = [(kind, i) for kind in ex08.RULES for i in range(len(ex08.RUNS[kind]))]
+RUNS = [(kind, i) for kind in rules.RULES for i in range(len(rules.RUNS[kind]))]
 
 
 @pytest.mark.parametrize(("kind", "index"), RUNS)
 def test_the_checkers_rules_agree_with_the_library_optimisers(kind, index):
-    run_ = ex08.RUNS[kind][index]
-    assert np.allclose(ex08.simulate(kind, run_), _library_path(kind, run_), rtol=1e-10)
+    run_ = rules.RUNS[kind][index]
+    assert np.allclose(rules.simulate(kind, run_), _library_path(kind, run_), rtol=1e-10)
 
 
 @pytest.mark.parametrize(("kind", "index"), RUNS)
 def test_every_known_slip_leaves_a_path_of_its_own_on_every_run(kind, index):
     """So a diagnosis names one slip, and a slip cannot pass as the right rule."""
-    run_ = ex08.RUNS[kind][index]
-    slips = ["", "twice", *ex08.SLIPS[kind]]
-    paths = {s: ex08.simulate(kind, run_, s) for s in slips}
+    run_ = rules.RUNS[kind][index]
+    slips = ["", "twice", *rules.SLIPS[kind]]
+    paths = {s: rules.simulate(kind, run_, s) for s in slips}
     for a, b in itertools.combinations(slips, 2):
         if kind == "adam" and index == 0 and {a, b} <= {"", "eps inside", "eps before correction"}:
             continue  # ε = 1e-8 hides where it goes on the valley: the random run shows it
-        assert not ex08._close(paths[a], paths[b]), (a, b)
+        assert not rules.paths_close(paths[a], paths[b]), (a, b)
 
 
 def test_eps_inside_the_root_is_caught_on_the_random_run_where_it_shows():
@@ -71,9 +72,9 @@ def test_plain_gradient_descent_cannot_reach_the_valleys_target_but_momentum_can
     for start in ex08.STARTS:
         gd = descend_valley(ex08.VALLEY, start, ex08.VALLEY_STEPS, lr=best, beta=0.0)
         heavy = descend_valley(ex08.VALLEY, start, ex08.VALLEY_STEPS)
-        loss0 = ex08.valley_loss(ex08.VALLEY, start)
-        assert ex08.valley_loss(ex08.VALLEY, gd[-1]) > 100 * ex08.TARGET * loss0
-        assert ex08.valley_loss(ex08.VALLEY, heavy[-1]) < 1e-3 * ex08.TARGET * loss0
+        loss0 = rules.valley_loss(ex08.VALLEY, start)
+        assert rules.valley_loss(ex08.VALLEY, gd[-1]) > 100 * ex08.TARGET * loss0
+        assert rules.valley_loss(ex08.VALLEY, heavy[-1]) < 1e-3 * ex08.TARGET * loss0
 
 
 def test_the_state_is_the_learners_own_business():
@@ -201,8 +202,8 @@ def test_float32_params_are_named_by_their_dtype_not_shown_as_equal_numbers():
 
 def test_a_small_error_shows_enough_digits_to_see_the_difference():
     """Values that differ beyond the 6th digit are not shown as equal numbers."""
-    for run_ in ex08.RUNS["momentum"]:
-        right = ex08.simulate("momentum", run_)
+    for run_ in rules.RUNS["momentum"]:
+        right = rules.simulate("momentum", run_)
         path = right.copy()
         path[1] = path[1] * (1 + 3e-6)
         shown = ex08._where(path, right, 1, run_)
