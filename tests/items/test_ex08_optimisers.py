@@ -283,3 +283,42 @@ def test_a_first_point_moved_in_place_is_blamed_on_the_in_place_update():
 def test_a_constant_ratio_is_told_it_should_depend_on_the_betas():
     text = _text(run("uncorrected_first_step", lambda b1, b2: 3.1622776601683795))
     assert "for every pair" in text, text
+
+
+def _figure_cell_namespace(descend_valley_answer) -> dict:
+    """The solution notebook's code up to the valley figure, with the learner's answer."""
+    import json
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    notebook = Path(__file__).parents[2] / "solutions" / "08_optimisers.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    (figure,) = [c for c in code if "gradient_descent_path" in c]
+    setup = [c for c in code[: code.index(figure)] if "nbgrader" not in c and "check(" not in c]
+    namespace: dict = {}
+    for cell in [c for c in setup if "def descend_valley" not in c] + [figure]:
+        namespace["descend_valley"] = descend_valley_answer
+        exec(cell, namespace)
+    return namespace
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda A, theta0, steps: {}["v"],  # raises KeyError
+        lambda A, theta0, steps: None,
+        lambda A, theta0, steps: np.array([theta0 * 10.0**k for k in range(steps + 1)]),
+        lambda A, theta0, steps: np.zeros((steps, 3)),
+    ],
+)
+def test_the_ungraded_figure_survives_a_broken_descend_valley(answer, monkeypatch):
+    """A wrong attempt must not stop "Run all" before the questions and the summary."""
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    namespace = _figure_cell_namespace(answer)
+    assert namespace["yours"] is None or namespace["yours"].shape[1] == 2
+    plt.close("all")
