@@ -71,14 +71,14 @@ def nesterov_step(params, grads, state, lr, beta, slip=""):
     return params - lr * step, {"v": v}
 
 
-def rmsprop_step(params, grads, state, lr, rho, eps, slip=""):
+def rmsprop_step(params, grads, state, lr, alpha, eps, slip=""):
     s = np.zeros_like(params) if slip == "reset" else state["s"]
     if slip == "not squared":
-        s = rho * s + (1 - rho) * grads
+        s = alpha * s + (1 - alpha) * grads
     elif slip == "swapped":
-        s = (1 - rho) * s + rho * grads**2
+        s = (1 - alpha) * s + alpha * grads**2
     else:
-        s = rho * s + (1 - rho) * grads**2
+        s = alpha * s + (1 - alpha) * grads**2
     if slip == "eps inside":
         return params - lr * grads / np.sqrt(s + eps), {"s": s}
     if slip == "no sqrt":

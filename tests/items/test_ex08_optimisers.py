@@ -80,9 +80,9 @@ def test_plain_gradient_descent_cannot_reach_the_valleys_target_but_momentum_can
 def test_the_state_is_the_learners_own_business():
     """Any state the rule returns is passed back unread: a tuple works as well as a dict."""
 
-    def rmsprop_with_a_tuple(params, grads, state, lr, rho, eps):
+    def rmsprop_with_a_tuple(params, grads, state, lr, alpha, eps):
         s = state[0] if isinstance(state, tuple) else state["s"]
-        s = rho * s + (1 - rho) * grads**2
+        s = alpha * s + (1 - alpha) * grads**2
         return params - lr * grads / (np.sqrt(s) + eps), (s,)
 
     assert run("rmsprop_step", rmsprop_with_a_tuple).passed
@@ -182,8 +182,8 @@ def test_a_state_dict_entry_replaced_in_place_is_seen():
 
 
 def test_grads_changed_in_place_are_seen():
-    def rmsprop_scaling_its_grads(params, grads, state, lr, rho, eps):
-        s = rho * state["s"] + (1 - rho) * grads**2
+    def rmsprop_scaling_its_grads(params, grads, state, lr, alpha, eps):
+        s = alpha * state["s"] + (1 - alpha) * grads**2
         grads /= np.sqrt(s) + eps
         return params - lr * grads, {"s": s}
 
@@ -222,8 +222,8 @@ def test_an_error_says_which_step_and_which_state_it_was_called_with():
     assert "at step 2" in text and "returned at step 1" in text, text
     assert " st " not in text and "state (2,)" in text
 
-    def rmsprop_reading_v(params, grads, state, lr, rho, eps):
-        s = rho * state["v"] + (1 - rho) * grads**2
+    def rmsprop_reading_v(params, grads, state, lr, alpha, eps):
+        s = alpha * state["v"] + (1 - alpha) * grads**2
         return params - lr * grads / (np.sqrt(s) + eps), {"v": s}
 
     text = _text(run("rmsprop_step", rmsprop_reading_v))

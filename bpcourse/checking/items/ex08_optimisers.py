@@ -18,7 +18,7 @@ rule says at which step and with which state it was called.
 - `momentum_step(params, grads, state, lr, beta)`, state {"v"}: heavy ball, v ← βv + g,
   θ ← θ − ηv (PyTorch's convention, as in `bpcourse.optim.Momentum`).
 - `nesterov_step(params, grads, state, lr, beta)`: v ← βv + g, θ ← θ − η(g + βv).
-- `rmsprop_step(params, grads, state, lr, rho, eps)`, state {"s"}: s ← ρs + (1 − ρ)g²,
+- `rmsprop_step(params, grads, state, lr, alpha, eps)`, state {"s"}: s ← αs + (1 − α)g²,
   θ ← θ − ηg/(√s + ε).
 - `adam_step(params, grads, state, lr, beta1, beta2, eps)`, state {"m", "v", "t"}.
 - `uncorrected_first_step(beta1, beta2)`: how many times larger Adam's first step is without

@@ -56,12 +56,11 @@ def nesterov_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]
 
 
 def rmsprop_rule(p, g, s: State, h, slip: str = "") -> tuple[np.ndarray, State]:
-    lr, rho, eps = h
+    lr, alpha, eps = h
     s_old = np.zeros_like(p) if slip == "reset" else s["s"]
     square = g if slip == "not squared" else g * g
-    new_s = (
-        (1 - rho) * s_old + rho * square if slip == "swapped" else rho * s_old + (1 - rho) * square
-    )
+    keep = 1 - alpha if slip == "swapped" else alpha  # the weight of the old average
+    new_s = keep * s_old + (1 - keep) * square
     if slip == "eps inside":
         denominator = np.sqrt(new_s + eps)
     elif slip == "no sqrt":
@@ -149,7 +148,7 @@ RUNS: dict[str, list[Run]] = {
 HYPER_NAMES = {
     "momentum": "lr, beta",
     "nesterov": "lr, beta",
-    "rmsprop": "lr, rho, eps",
+    "rmsprop": "lr, alpha, eps",
     "adam": "lr, beta1, beta2, eps",
 }
 
@@ -212,13 +211,13 @@ SLIPS: dict[str, dict[str, str]] = {
     },
     "rmsprop": {
         "reset": RESET + ", here the mean square s",
-        "not squared": "s averages the gradient itself, not its square: s ← ρs + (1 − ρ)g² (g "
+        "not squared": "s averages the gradient itself, not its square: s ← αs + (1 − α)g² (g "
         "element-wise squared); an average of signed gradients can be negative, and its square "
         "root NaN",
         "eps inside": "ε is inside the square root: the denominator is √s + ε, ε added after "
         "the root",
-        "swapped": "ρ and 1 − ρ are swapped: the old average keeps the weight ρ, s ← ρs + "
-        "(1 − ρ)g²",
+        "swapped": "α and 1 − α are swapped: the old average keeps the weight α, s ← αs + "
+        "(1 − α)g²",
         "no sqrt": "the gradient is divided by s, not by its square root: s is a mean *square*, "
         "√s has the gradient's units",
     },
