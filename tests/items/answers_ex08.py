@@ -163,6 +163,17 @@ def descend_valley(A, theta0, steps, lr=0.02, beta=0.8, slip=""):
     return np.array(path)
 
 
+def rmsprop_swapped_eps_inside(params, grads, state, lr, alpha, eps):
+    s = (1 - alpha) * state["s"] + alpha * grads**2
+    return params - lr * grads / np.sqrt(s + eps), {"s": s}
+
+
+def adam_swapped_uncorrected(params, grads, state, lr, beta1, beta2, eps):
+    m = (1 - beta1) * state["m"] + beta1 * grads
+    v = (1 - beta2) * state["v"] + beta2 * grads**2
+    return params - lr * m / (np.sqrt(v) + eps), {"m": m, "v": v, "t": state["t"] + 1}
+
+
 RIGHT: dict[str, Callable[..., Any]] = {
     "momentum_step": momentum_step,
     "nesterov_step": nesterov_step,
@@ -195,10 +206,16 @@ def _valley(**options):
 CATALOGUE: dict[str, list[Wrong]] = {
     "momentum_step": _rule_catalogue(momentum_step, "momentum", {"in place": IN_PLACE_SAYS}),
     "nesterov_step": _rule_catalogue(nesterov_step, "nesterov", {}),
-    "rmsprop_step": _rule_catalogue(rmsprop_step, "rmsprop", {}),
-    "adam_step": _rule_catalogue(
-        adam_step, "adam", {"t from 0, float": SLIPS["adam"]["t from 0"].split(":")[0][:60]}
-    ),
+    "rmsprop_step": [
+        *_rule_catalogue(rmsprop_step, "rmsprop", {}),
+        Wrong("swapped and ε inside", rmsprop_swapped_eps_inside, None),
+    ],
+    "adam_step": [
+        *_rule_catalogue(
+            adam_step, "adam", {"t from 0, float": SLIPS["adam"]["t from 0"].split(":")[0][:60]}
+        ),
+        Wrong("swapped and uncorrected", adam_swapped_uncorrected, None),
+    ],
     "uncorrected_first_step": [
         Wrong("no root", slipped(uncorrected_first_step, "no root"), "divides by 1 − β₂"),
         Wrong("inverted", slipped(uncorrected_first_step, "inverted"), "upside down"),
