@@ -13,7 +13,8 @@ is opaque to the checker, which only passes it back. A wrong path is compared wi
 catalogue's known slips, each simulated by the checker (bias correction missing, t counted
 from 0, ε inside the square root, β and 1 − β swapped, …); an argument changed in place
 (params, grads, or the state dict and its arrays) is seen directly, and an error raised by the
-rule says at which step and with which state it was called.
+rule says at which step and with which state it was called. The checker's own rules, the
+runs and the slips' texts are in `ex08_rules`.
 
 - `momentum_step(params, grads, state, lr, beta)`, state {"v"}: heavy ball, v ← βv + g,
   θ ← θ − ηv (PyTorch's convention, as in `bpcourse.optim.Momentum`).
