@@ -13,6 +13,7 @@ from bpcourse.checking.items import (
     ex05_activations_and_losses,
     ex06_training_a_multilayer_perceptron,
     ex07_vanishing_and_exploding_gradients,
+    ex08_optimisers,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "ex05_activations_and_losses",
     "ex06_training_a_multilayer_perceptron",
     "ex07_vanishing_and_exploding_gradients",
+    "ex08_optimisers",
 ]
