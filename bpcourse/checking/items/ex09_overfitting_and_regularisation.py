@@ -1,0 +1,697 @@
+r"""Graded items of exercises/09_overfitting_and_regularisation.ipynb: penalties, dropout, stopping.
+
+The parameters are a dict of arrays, `{"W1": (5, 8), "b1": (5,), "W2": (3, 5), "b2": (3,)}`; a
+key that starts with "W" is a weight, every other key a bias. Only arrays, numbers, lists and a
+NumPy generator cross between the learner's code and the checker; no answer is stored.
+
+- `l2_penalty(params, lam) -> (penalty, grads)`: (λ/2) Σ ‖W‖² over the weights, and its
+  gradient for every key (λW for a weight, zeros for a bias), compared with central finite
+  differences of the checker's own penalty.
+- `l1_penalty(params, lam) -> (penalty, grads)`: λ Σ |w| over the weights, and the subgradient
+  λ sign(W) (0 where w = 0; the weights hold exact zeros), zeros for a bias.
+- `dropout_forward(X, p, rng, training=True) -> (out, mask)`: inverted dropout, checked
+  statistically on 100 000 entries: the fraction dropped is p, out = X ⊙ mask / (1 − p) keeps
+  the mean, evaluation mode is the identity, and the mask comes from `rng` (reproducible, and
+  fresh at every call).
+- `dropout_backward(dout, mask, p) -> dX`: compared with central finite differences of
+  Σ dout ⊙ out through a forward pass with that mask held fixed (frozen).
+- `early_stopping(train_losses, val_losses, patience) -> (stop_epoch, best_epoch)`: the rule
+  on 400 validation-loss histories the checker generates (epochs count from 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from bpcourse.checking.answers import question
+from bpcourse.checking.compare import compare_array, compare_number, describe, not_a_number
+from bpcourse.checking.diagnose import LIKELY
+from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, diagnose, transforms
+from bpcourse.checking.registry import Problems, item
+from bpcourse.checking.safe import BadAnswer, call_safely, expect_tuple
+from bpcourse.checking.shortcuts import NETWORK_LIBRARY
+from bpcourse.gradcheck import numerical_gradient
+
+NOTEBOOK = "09_overfitting_and_regularisation"
+# the library code that would do the asked-for work: using it scores nothing
+LIBRARY = ("bpcourse.regularization", "bpcourse.dropout", *NETWORK_LIBRARY)
+PROBLEM_SEED = 9
+LAM = 0.3
+SHAPES = {"W1": (5, 8), "b1": (5,), "W2": (3, 5), "b2": (3,)}
+
+BIASES = (
+    "{name} is not zero: biases are not penalised (the penalty sums over the weights only, so "
+    "its gradient with respect to a bias is 0)"
+)
+BIASES_IN_PENALTY = (
+    "{name} includes the biases: biases are not penalised, sum over the weights (keys starting "
+    "with W) only"
+)
+
+
+def is_weight(key: str) -> bool:
+    return key.startswith("W")
+
+
+def problem(seed: int = PROBLEM_SEED) -> dict[str, np.ndarray]:
+    """Small random parameters; about a quarter of every array is exactly 0 (for L1)."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    for key, shape in SHAPES.items():
+        value = rng.normal(0.0, 1.0, size=shape)
+        value[rng.random(shape) < 0.25] = 0.0
+        params[key] = value
+    params["W1"][0, :2] = 0.0  # zeros for certain, whatever the draw
+    return params
+
+
+def _copy(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: v.copy() for k, v in params.items()}
+
+
+def l2_reference(params: dict[str, np.ndarray], lam: float) -> float:
+    return 0.5 * lam * sum(float(np.sum(v * v)) for k, v in params.items() if is_weight(k))
+
+
+def l1_reference(params: dict[str, np.ndarray], lam: float) -> float:
+    return lam * sum(float(np.sum(np.abs(v))) for k, v in params.items() if is_weight(k))
+
+
+def penalty_gradients(
+    penalty: Callable[[dict[str, np.ndarray], float], float], params: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Central finite differences of the penalty with respect to every array (0 at |0|)."""
+    p = _copy(params)
+    return {key: numerical_gradient(lambda: penalty(p, LAM), p[key]) for key in p}
+
+
+def _as_grads(value: Any, function: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadAnswer(
+            f"{function}'s grads should be a dict with a gradient for every key of params, got "
+            f"{describe(value)}"
+        )
+    missing = [k for k in SHAPES if k not in value]
+    if missing:
+        raise BadAnswer(
+            f"{function}'s grads lack the key(s) {', '.join(repr(k) for k in missing)}: return a "
+            "gradient for every parameter, an array of zeros for a parameter the penalty leaves "
+            "out"
+        )
+    return value
+
+
+def _penalty_item(
+    answer: Callable[..., Any],
+    function: str,
+    reference: Callable[[dict[str, np.ndarray], float], float],
+    penalty_slips: list[Slip],
+    weight_slips: Callable[[np.ndarray], list[Slip]],
+    special: Callable[[np.ndarray, Any, str], list[str]] | None = None,
+) -> Problems:
+    params = problem()
+    value = call_safely(answer, _copy(params), LAM, name=function)
+    penalty, grads = expect_tuple(value, 2, "(penalty, grads)", function)
+    grads = _as_grads(grads, function)
+    parts: dict[str, list[str]] = {}
+    right = reference(params, LAM)
+    problems = compare_number(right, penalty, "penalty")
+    if problems and not not_a_number(penalty, ""):
+        problems += diagnose(right, float(np.asarray(penalty).item()), "penalty", penalty_slips)
+    parts["penalty"] = problems
+    numeric = penalty_gradients(reference, params)
+    messages: list[str] = []
+    for key in SHAPES:
+        name = f"grads[{key!r}]"
+        found = special(params[key], grads[key], name) if special and is_weight(key) else []
+        if not found:
+            slips = (
+                weight_slips(params[key])
+                if is_weight(key)
+                else [Slip(BIASES, LAM * params[key]), Slip(BIASES, LAM * np.sign(params[key]))]
+            )
+            generic = transforms(transpose=False) if is_weight(key) else []
+            found = compare(numeric[key], grads[key], name, slips, generic, layout=str(SHAPES[key]))
+        messages += [m.replace(LIKELY, f"{LIKELY}your ", 1) for m in found]
+    parts["gradient"] = _dedupe(messages)
+    return parts
+
+
+def _dedupe(messages: list[str]) -> list[str]:
+    return list(dict.fromkeys(messages))
+
+
+# --- l2_penalty ----------------------------------------------------------------------------------
+
+
+@item(
+    "l2_penalty",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="the penalty (λ/2) Σ‖W‖² and its gradient for every parameter agree with the "
+    "checker's own penalty and its central finite differences",
+)
+def check_l2_penalty(l2_penalty: Callable[..., Any]) -> Problems:
+    params = problem()
+    weights = [v for k, v in params.items() if is_weight(k)]
+    return _penalty_item(
+        l2_penalty,
+        "l2_penalty",
+        l2_reference,
+        [
+            Slip(BIASES_IN_PENALTY, 0.5 * LAM * sum(float(np.sum(v * v)) for v in params.values())),
+            Slip(
+                "{name} has no ½: the penalty is (λ/2) Σ‖W‖², half of λ times the sum of squares",
+                2 * l2_reference(params, LAM),
+            ),
+            Slip(
+                "{name} sums the norms ‖W‖, not their squares ‖W‖² = Σ w²",
+                0.5 * LAM * sum(float(np.linalg.norm(v)) for v in weights),
+            ),
+        ],
+        lambda W: [
+            Slip(
+                "{name} is 2λW: the ½ of (λ/2)w² cancels the 2 of d(w²)/dw = 2w, so the gradient "
+                "is λW",
+                2 * LAM * W,
+            ),
+            Slip(
+                "{name} is λW/2: the ½ stays, but d(w²)/dw = 2w brings a 2 that cancels it, so "
+                "the gradient is λW",
+                0.5 * LAM * W,
+            ),
+            Slip("{name} forgets the strength λ: the gradient of (λ/2)w² is λw", W),
+        ],
+    )
+
+
+# --- l1_penalty ----------------------------------------------------------------------------------
+
+
+def _l1_zeros(W: np.ndarray, got: Any, name: str) -> list[str]:
+    """NaN exactly where w = 0: W / |W|."""
+    if not isinstance(got, np.ndarray) or got.shape != W.shape or got.dtype.kind != "f":
+        return []
+    bad = ~np.isfinite(got)
+    if bad.any() and np.array_equal(bad, W == 0):
+        return [
+            f"{name} is NaN where w = 0: W / |W| divides 0 by 0 there; the subgradient is 0 at "
+            "w = 0 (np.sign(0) is 0)"
+        ]
+    return []
+
+
+@item(
+    "l1_penalty",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="the penalty λ Σ|w| and its subgradient for every parameter (0 where w = 0) agree "
+    "with the checker's own penalty and its central finite differences",
+)
+def check_l1_penalty(l1_penalty: Callable[..., Any]) -> Problems:
+    params = problem()
+    weights = [v for k, v in params.items() if is_weight(k)]
+    return _penalty_item(
+        l1_penalty,
+        "l1_penalty",
+        l1_reference,
+        [
+            Slip(BIASES_IN_PENALTY, LAM * sum(float(np.sum(np.abs(v))) for v in params.values())),
+            Slip(
+                "{name} sums the weights themselves: the L1 penalty sums their sizes |w|",
+                LAM * sum(float(np.sum(v)) for v in weights),
+            ),
+            Slip(
+                "{name} is the L2 penalty: L1 sums |w|, not w²",
+                LAM * sum(float(np.sum(v * v)) for v in weights),
+            ),
+        ],
+        lambda W: [
+            Slip(
+                "{name} is ±λ where w = 0: |w| has no derivative at 0, and the subgradient "
+                "used there is 0 (np.sign(0) = 0), which keeps a zero weight at zero",
+                np.where(W >= 0, LAM, -LAM),
+            ),
+            Slip(
+                "{name} is −λ·sign(W): λ|w| grows away from 0, so its gradient points away from "
+                "0, +λ·sign(w) (the minus belongs to the update step)",
+                -LAM * np.sign(W),
+            ),
+            Slip(
+                "{name} is λW, the L2 gradient: the derivative of λ|w| is λ·sign(w), of the same "
+                "size for every nonzero weight",
+                LAM * W,
+            ),
+            Slip("{name} forgets the strength λ: the subgradient is λ·sign(w)", np.sign(W)),
+        ],
+        special=_l1_zeros,
+    )
+
+
+# --- dropout_forward ------------------------------------------------------------------------------
+
+P_DROP = 0.3
+DROPOUT_SHAPE = (400, 250)
+DROPOUT_SEED = 90
+
+
+def dropout_input() -> np.ndarray:
+    return np.random.default_rng(DROPOUT_SEED + 1).normal(1.0, 0.5, size=DROPOUT_SHAPE)
+
+
+def _forward(dropout_forward: Callable[..., Any], X, rng, training) -> tuple[Any, Any]:
+    value = call_safely(dropout_forward, X, P_DROP, rng, training, name="dropout_forward")
+    return expect_tuple(value, 2, "(out, mask)", "dropout_forward")
+
+
+def _as_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The learner's mask as 0.0/1.0, or BadAnswer saying what it is instead."""
+    if not isinstance(mask, np.ndarray) or mask.shape != shape:
+        raise BadAnswer(
+            f"mask should be an array of X's shape {shape}, 1 where a unit is kept and 0 where "
+            f"it is dropped; got {describe(mask)}"
+        )
+    values = mask.astype(np.float64)
+    if np.isin(values, (0.0, 1.0)).all():
+        return values
+    if np.isclose(values, 1 / (1 - P_DROP)).sum() + (values == 0).sum() == values.size:
+        raise BadAnswer(
+            "mask holds 0 and 1/(1 − p): return the mask of 0 (dropped) and 1 (kept); the "
+            "rescaling by 1/(1 − p) belongs in out"
+        )
+    raise BadAnswer("mask should hold only 0 (dropped) and 1 (kept), as floats or booleans")
+
+
+def _drop_fraction(mask: np.ndarray) -> list[str]:
+    dropped = float(np.mean(mask == 0))
+    tolerance = 5 * np.sqrt(P_DROP * (1 - P_DROP) / mask.size)
+    if abs(dropped - P_DROP) <= tolerance:
+        return []
+    said = (
+        f"the mask drops {dropped:.1%} of the units, expected p = {P_DROP:.0%} (± {tolerance:.1%})"
+    )
+    if abs(dropped - (1 - P_DROP)) <= tolerance:
+        return [
+            said,
+            f"{LIKELY}you keep each unit with probability p: p is the probability of dropping a "
+            "unit, keep it with probability 1 − p (rng.random(shape) >= p, or < 1 − p)",
+        ]
+    return [said]
+
+
+def _output(X: np.ndarray, out: Any, mask: np.ndarray, kept_p: bool) -> list[str]:
+    right = X * mask / (1 - P_DROP)
+    slips = []
+    if not kept_p:
+        slips = [
+            Slip(
+                "{name} is not rescaled: inverted dropout divides the kept units by the keep "
+                "probability 1 − p, so that the expected output equals X",
+                X * mask,
+            ),
+            Slip(
+                "{name} divides by p, the drop probability: divide by the keep probability 1 − p",
+                X * mask / P_DROP,
+            ),
+            Slip(
+                "{name} multiplies by 1 − p: inverted dropout divides the kept units by 1 − p",
+                X * mask * (1 - P_DROP),
+            ),
+            Slip(
+                "{name} keeps the units where mask is 0: mask is 1 for a kept unit",
+                X * (1 - mask) / (1 - P_DROP),
+            ),
+        ]
+    problems = compare(right, out, "out (given your mask)", slips, layout="X's shape")
+    if problems and isinstance(out, np.ndarray) and out.shape == X.shape:
+        mean = float(np.mean(out))
+        problems.append(
+            f"the mean of out is {mean:.4g}, the mean of X {float(np.mean(X)):.4g}: inverted "
+            "dropout keeps the mean, out = X ⊙ mask / (1 − p)"
+        )
+    return problems
+
+
+def _evaluation(dropout_forward: Callable[..., Any], X: np.ndarray) -> list[str]:
+    out, _ = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), False)
+    problems = compare_array(X, out, "out in evaluation mode (training=False)", layout="X's shape")
+    if problems and isinstance(out, np.ndarray) and out.shape == X.shape:
+        zeros = float(np.mean(out == 0))
+        if zeros > 0.1:
+            problems.append(
+                f"{LIKELY}dropout is applied in evaluation mode ({zeros:.0%} of out is 0): with "
+                "training=False the layer is the identity, out = X"
+            )
+        elif np.allclose(out, X * (1 - P_DROP)):
+            problems.append(
+                f"{LIKELY}out is scaled by 1 − p in evaluation mode: inverted dropout already "
+                "rescaled in training, so evaluation is the identity, out = X"
+            )
+    return problems
+
+
+def _randomness(dropout_forward: Callable[..., Any], X: np.ndarray, mask: np.ndarray) -> list[str]:
+    rng = np.random.default_rng(DROPOUT_SEED)
+    first = _as_mask(_forward(dropout_forward, X, rng, True)[1], X.shape)
+    second = _as_mask(_forward(dropout_forward, X, rng, True)[1], X.shape)
+    if not np.array_equal(first, mask):
+        return [
+            "two calls with generators of the same seed gave different masks: draw the mask from "
+            "the rng passed in (rng.random), not from np.random"
+        ]
+    if np.array_equal(first, second):
+        return [
+            "two calls with the same rng gave the same mask: every forward pass draws a fresh "
+            "mask from rng (do not make a new generator inside the function)"
+        ]
+    return []
+
+
+@item(
+    "dropout_forward",
+    4,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=f"on 100 000 units with p = {P_DROP}, the mask drops a fraction p, out = X ⊙ mask "
+    "/ (1 − p) keeps the mean, evaluation is the identity, and the mask comes from rng",
+)
+def check_dropout_forward(dropout_forward: Callable[..., Any]) -> Problems:
+    X = dropout_input()
+    out, mask = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), True)
+    mask = _as_mask(mask, X.shape)
+    fraction = _drop_fraction(mask)
+    return {
+        "drop fraction": fraction,
+        "out": _output(X, out, mask, kept_p=len(fraction) > 1),
+        "evaluation": _evaluation(dropout_forward, X),
+        "randomness": _randomness(dropout_forward, X, mask),
+    }
+
+
+# --- dropout_backward -----------------------------------------------------------------------------
+
+P_BACK = 0.4
+
+
+def backward_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X (30, 20), the upstream gradient dout, and a 0/1 mask dropping about 40%."""
+    rng = np.random.default_rng(PROBLEM_SEED + 100)
+    X = rng.normal(size=(30, 20))
+    dout = rng.normal(size=(30, 20))
+    mask = (rng.random((30, 20)) >= P_BACK).astype(np.float64)
+    return X, dout, mask
+
+
+def backward_by_differences(X: np.ndarray, dout: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """∂/∂X of Σ dout ⊙ out, out = X ⊙ mask / (1 − p), with the mask frozen."""
+    x = X.copy()
+    return numerical_gradient(lambda: float(np.sum(dout * x * mask / (1 - P_BACK))), x)
+
+
+def _fresh_mask(dout: np.ndarray, mask: np.ndarray, got: Any) -> list[str]:
+    if not isinstance(got, np.ndarray) or got.shape != dout.shape or got.dtype.kind != "f":
+        return []
+    with np.errstate(all="ignore"):
+        ratio = got / dout
+    for scale in (1 / (1 - P_BACK), 1.0, 1 / P_BACK):
+        other = ratio / scale
+        kept = np.isclose(other, 1)
+        binary = (np.isclose(other, 0) | kept).all() and 0.05 < kept.mean() < 0.95
+        if binary and not np.array_equal(kept, mask == 1):
+            if np.array_equal(kept, mask == 0):
+                return []  # the inverted mask: a slip of its own
+            return [
+                f"{LIKELY}dX uses another mask than the forward pass's (a fresh one?): the "
+                "backward pass must reuse the mask the forward pass drew"
+            ]
+    return []
+
+
+@item(
+    "dropout_backward",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="dX agrees with central finite differences of the forward pass with the same "
+    "mask held fixed",
+)
+def check_dropout_backward(dropout_backward: Callable[..., Any]) -> Problems:
+    X, dout, mask = backward_problem()
+    got = call_safely(dropout_backward, dout, mask, P_BACK, name="dropout_backward")
+    numeric = backward_by_differences(X, dout, mask)
+    problems = compare_array(numeric, got, "dX", layout="(30, 20)")
+    if not problems:
+        return []
+    fresh = _fresh_mask(dout, mask, got)
+    if fresh:
+        return problems + fresh
+    slips = [
+        Slip(
+            "{name} is not rescaled: the forward pass divided the kept units by 1 − p, so the "
+            "backward pass does too, dX = dout ⊙ mask / (1 − p)",
+            dout * mask,
+        ),
+        Slip("{name} divides by p: the keep probability is 1 − p", dout * mask / P_BACK),
+        Slip(
+            "{name} passes the gradient to the dropped units: a dropped unit did not reach the "
+            "output, so its gradient is 0; multiply by the forward pass's mask",
+            dout,
+        ),
+        Slip(
+            "{name} passes the gradient to the dropped units only: mask is 1 for a kept unit",
+            dout * (1 - mask) / (1 - P_BACK),
+        ),
+    ]
+    return compare(numeric, got, "dX", slips, transforms(transpose=False), layout="(30, 20)")
+
+
+# --- early_stopping -------------------------------------------------------------------------------
+
+HISTORIES = 400
+
+
+def stopping_rule(losses: Sequence[float], patience: int) -> tuple[int, int]:
+    """(stop_epoch, best_epoch), epochs from 1: stop once `patience` epochs in a row have not
+    improved on the best loss so far (an equal loss is no improvement), else after the last."""
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+        if waited >= patience:
+            return epoch, best_epoch
+    return len(losses), best_epoch
+
+
+def histories(seed: int = PROBLEM_SEED) -> list[tuple[list[float], list[float], int]]:
+    """(train_losses, val_losses, patience): U-shaped, noisy validation curves rounded to 2
+    decimals (so that ties happen), falling training curves, and a few special cases."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(HISTORIES):
+        n = int(rng.integers(4, 31))
+        t = np.arange(n)
+        train = 2.0 * np.exp(-t / rng.uniform(2, 10)) + 0.05
+        turn = rng.uniform(0, 1.3 * n)
+        val = 0.5 + 0.02 * (t - turn) ** 2 / n + rng.normal(0, rng.uniform(0.005, 0.05), n)
+        cases.append(
+            (np.round(train, 3).tolist(), np.round(val, 2).tolist(), int(rng.integers(1, 7)))
+        )
+    falling = np.round(np.linspace(1.0, 0.4, 10), 3).tolist()
+    cases += [
+        (falling, falling, 3),  # never stops
+        (falling, [0.9, 0.8, 0.8, 0.8, 0.7, 0.8, 0.8], 3),  # ties do not improve
+        (falling, [0.9, 0.8, 0.85, 0.7, 0.75, 0.76, 0.77], 2),
+        (falling, [0.5, 0.6, 0.7, 0.8], 1),
+    ]
+    return cases
+
+
+def _as_epochs(value: Any) -> tuple[int, int]:
+    if value is None:
+        raise BadAnswer("early_stopping returned None: return (stop_epoch, best_epoch)")
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise BadAnswer(
+            f"early_stopping should return two epochs (stop_epoch, best_epoch), got "
+            f"{describe(value)}"
+        )
+    epochs = []
+    for v in value:
+        if isinstance(v, np.ndarray) and v.size == 1:
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise BadAnswer(f"an epoch is a whole number (counted from 1), got {describe(v)}")
+        epochs.append(int(v))
+    return epochs[0], epochs[1]
+
+
+def _variant(rule: Callable[[Sequence[float], int], tuple[int, int]]):
+    return lambda train, val, patience: rule(val, patience)
+
+
+def _late(losses, patience):
+    return stopping_rule(losses, patience + 1)
+
+
+def _early(losses, patience):
+    if patience == 1:  # waited >= 0: stops after the first epoch
+        return 1, 1
+    return stopping_rule(losses, patience - 1)
+
+
+def _ties(losses, patience):
+    return stopping_rule([x - 1e-9 * i for i, x in enumerate(losses)], patience)
+
+
+def _from_zero(losses, patience):
+    stop, best = stopping_rule(losses, patience)
+    return stop - 1, best - 1
+
+
+def _no_reset(losses, patience):
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch = loss, epoch
+        else:
+            waited += 1
+        if waited >= patience:
+            return epoch, best_epoch
+    return len(losses), best_epoch
+
+
+def _previous(losses, patience):
+    previous, best, best_epoch, waited = np.inf, np.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best:
+            best, best_epoch = loss, epoch
+        waited = 0 if loss < previous else waited + 1
+        previous = loss
+        if waited >= patience:
+            return epoch, best_epoch
+    return len(losses), best_epoch
+
+
+STOPPING_MISTAKES: list[tuple[str, Callable[[list[float], list[float], int], tuple[int, int]]]] = [
+    (
+        "it stops one epoch late: stop as soon as `patience` epochs in a row have not improved "
+        "(count them, and stop when the count reaches patience)",
+        _variant(_late),
+    ),
+    (
+        "it stops one epoch early: it waits patience − 1 epochs without improvement; stop when "
+        "the count of epochs without improvement reaches patience",
+        _variant(_early),
+    ),
+    (
+        "the best epoch it returns is the stopping epoch: return the epoch with the lowest "
+        "validation loss seen, the one whose weights you would restore",
+        lambda train, val, patience: (stopping_rule(val, patience)[0],) * 2,
+    ),
+    (
+        "it stops on the training loss: overfitting shows in the validation loss, which is the "
+        "one to watch (the training loss keeps falling)",
+        lambda train, val, patience: stopping_rule(train, patience),
+    ),
+    (
+        "an equal validation loss counts as an improvement: only a strictly lower loss resets "
+        "the count",
+        _variant(_ties),
+    ),
+    (
+        "its epochs count from 0: epoch 1 is the first entry of the history (index 0)",
+        _variant(_from_zero),
+    ),
+    (
+        "the count of epochs without improvement is never reset: a new best loss sets it back to 0",
+        _variant(_no_reset),
+    ),
+    (
+        "the best epoch is taken over the whole history, including epochs after the stop: "
+        "training never saw those",
+        lambda train, val, patience: (
+            stopping_rule(val, patience)[0],
+            int(np.argmin(val)) + 1,
+        ),
+    ),
+    (
+        "it compares each loss with the previous epoch's: an improvement is a loss lower than "
+        "the best so far",
+        _variant(_previous),
+    ),
+]
+
+
+@item(
+    "early_stopping",
+    4,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=f"the stopping epoch and the best epoch are right on all {HISTORIES + 4} "
+    "validation-loss histories the checker generated",
+)
+def check_early_stopping(early_stopping: Callable[..., Any]) -> Problems:
+    cases = histories()
+    got = []
+    for train, val, patience in cases:
+        value = call_safely(early_stopping, list(train), list(val), patience, name="early_stopping")
+        got.append(_as_epochs(value))
+    right = [stopping_rule(val, patience) for _, val, patience in cases]
+    parts: dict[str, list[str]] = {"stop_epoch": [], "best_epoch": []}
+    for index, part in enumerate(parts):
+        wrong = [i for i in range(len(cases)) if got[i][index] != right[i][index]]
+        if wrong:
+            i = min(wrong, key=lambda k: len(cases[k][1]))  # the shortest example
+            _, val, patience = cases[i]
+            parts[part] = [
+                f"{part} is wrong on {len(wrong)} of {len(cases)} histories; e.g. for "
+                f"val_losses = {val} and patience = {patience} it should be "
+                f"{right[i][index]}, your function returns {got[i][index]}"
+            ]
+    if got != right:
+        found = [text for text, rule in STOPPING_MISTAKES if [rule(*c) for c in cases] == got]
+        first = "stop_epoch" if parts["stop_epoch"] else "best_epoch"
+        parts[first] += [f"{LIKELY}{text}" for text in found]
+    return parts
+
+
+# --- conceptual questions (answers stored as salted digests) -------------------------------------
+
+question(
+    "q_decay_factor",
+    1,
+    NOTEBOOK,
+    "3055c4c317cfa8c72d91ff46db9f9a249508e700c4e8a37e637636c99791eb47",
+    kind="number",
+    revisit="one gradient-descent step on ℒ + (λ/2)‖W‖²: collect the terms in W",
+)
+question(
+    "q_overfitting_curve",
+    1,
+    NOTEBOOK,
+    "26f61f56fa4ef39994473e830f69f8d8da8cb67aa39b5aecfe7f393a1ea8a8f1",
+    kind="letter",
+    revisit="what the training and the validation loss each measure",
+)
+question(
+    "q_l1_sparsity",
+    1,
+    NOTEBOOK,
+    "accc7c34c97a8aa61bdac0a28dbc09b4d5ce383ca536549ae520a6e60e621a73",
+    kind="letter",
+    revisit="the size of each penalty's pull on a weight as the weight approaches 0",
+)
+question(
+    "q_dropout_eval",
+    1,
+    NOTEBOOK,
+    "a3cd3e9b96a21a224f601e1f022a2c0e0854673c92d139feca8061d0ffae88be",
+    kind="letter",
+    revisit="the expected value of an inverted-dropout unit's output in training",
+)
