@@ -1,0 +1,168 @@
+"""What is particular to the items of exercises/09_overfitting_and_regularisation.ipynb.
+
+The contract (full marks, stub, bad values, shortcuts, each catalogue mistake gets its own
+diagnosis and no other) runs from `answers_ex09.py` in `test_contract.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from answers_ex09 import early_stopping
+from item_contract import assert_full_marks, run
+
+from bpcourse.checking.items import ex09_overfitting_and_regularisation as ex09
+from bpcourse.gradcheck import relative_error
+
+
+def _text(result) -> str:
+    return "\n".join(result.messages)
+
+
+# --- the checker's own references ----------------------------------------------------------------
+
+
+def test_the_penalty_gradients_by_differences_agree_with_the_formulas():
+    params = ex09.problem()
+    l2 = ex09.penalty_gradients(ex09.l2_reference, params)
+    l1 = ex09.penalty_gradients(ex09.l1_reference, params)
+    for key, value in params.items():
+        weight = ex09.is_weight(key)
+        assert relative_error(l2[key], ex09.LAM * value if weight else 0 * value) < 1e-7
+        expected = ex09.LAM * np.sign(value) if weight else 0 * value
+        assert np.allclose(l1[key], expected, rtol=1e-7, atol=1e-9), key
+
+
+def test_the_weights_hold_exact_zeros_and_every_array_both_signs():
+    for key, value in ex09.problem().items():
+        assert (value == 0).any() or not ex09.is_weight(key), key
+        assert (value > 0).any() and (value < 0).any(), key
+
+
+def test_the_backward_by_differences_is_the_masked_rescaled_upstream_gradient():
+    X, dout, mask = ex09.backward_problem()
+    numeric = ex09.backward_by_differences(X, dout, mask)
+    assert relative_error(numeric, dout * mask / (1 - ex09.P_BACK)) < 1e-7
+    assert 0.3 < (mask == 0).mean() < 0.5
+
+
+def test_the_stopping_rule_on_the_notebooks_example_and_on_a_curve_that_never_stops():
+    assert ex09.stopping_rule([0.9, 0.7, 0.8, 0.7, 0.75, 0.6], 3) == (5, 2)
+    assert ex09.stopping_rule([0.9, 0.7, 0.8, 0.7, 0.75, 0.6], 4) == (6, 6)
+    assert ex09.stopping_rule([0.5, 0.6, 0.7], 1) == (2, 1)
+
+
+def test_the_histories_have_ties_every_patience_and_curves_that_never_stop():
+    cases = ex09.histories()
+    assert {patience for _, _, patience in cases} == set(range(1, 7))
+    assert any(len(set(val)) < len(val) for _, val, _ in cases)
+    assert any(ex09.stopping_rule(val, p)[0] == len(val) for _, val, p in cases)
+    assert any(ex09.stopping_rule(val, p)[0] < len(val) for _, val, p in cases)
+
+
+def test_every_stopping_mistake_is_told_apart_from_the_rule_and_from_the_others():
+    cases = ex09.histories()
+    right = [ex09.stopping_rule(val, p) for _, val, p in cases]
+    answers = [[rule(*c) for c in cases] for _, rule in ex09.STOPPING_MISTAKES]
+    for i, a in enumerate(answers):
+        assert a != right, ex09.STOPPING_MISTAKES[i][0]
+        for b in answers[i + 1 :]:
+            assert a != b
+
+
+# --- other right answers get full marks ----------------------------------------------------------
+
+
+def test_other_ways_of_writing_the_penalties_get_full_marks():
+    def l2_penalty(params, lam):
+        weights = {k: v for k, v in params.items() if k[0] == "W"}
+        penalty = lam / 2 * sum(np.linalg.norm(W) ** 2 for W in weights.values())
+        grads = {k: lam * v if k in weights else 0.0 * v for k, v in params.items()}
+        return penalty, grads
+
+    def l1_penalty(params, lam):
+        grads = {k: np.where(v > 0, lam, np.where(v < 0, -lam, 0.0)) for k, v in params.items()}
+        grads.update({k: np.zeros(v.shape) for k, v in params.items() if k[0] == "b"})
+        return lam * sum(np.abs(v).sum() for k, v in params.items() if k[0] == "W"), grads
+
+    assert_full_marks("l2_penalty", l2_penalty, run=run)
+    assert_full_marks("l1_penalty", l1_penalty, run=run)
+
+
+@pytest.mark.parametrize("draw", ["binomial", "< 1 - p", "boolean", "integers"])
+def test_other_ways_of_drawing_the_dropout_mask_get_full_marks(draw):
+    def dropout_forward(X, p, rng, training=True):
+        if not training:
+            return X.copy(), None
+        if draw == "binomial":
+            mask = rng.binomial(1, 1 - p, size=X.shape)
+        elif draw == "< 1 - p":
+            mask = (rng.uniform(size=X.shape) < 1 - p).astype(float)
+        elif draw == "boolean":
+            mask = rng.random(X.shape) >= p
+        else:
+            mask = (rng.random(X.shape) >= p).astype(np.int64)
+        return X * mask / (1 - p), mask
+
+    assert_full_marks("dropout_forward", dropout_forward, run=run)
+
+
+def test_another_way_of_writing_early_stopping_gets_full_marks():
+    def by_slices(train_losses, val_losses, patience):
+        for stop in range(1, len(val_losses) + 1):
+            seen = val_losses[:stop]
+            best = int(np.argmin(seen)) + 1
+            if stop - best >= patience:
+                return stop, best
+        return len(val_losses), int(np.argmin(val_losses)) + 1
+
+    assert_full_marks("early_stopping", by_slices, run=run)
+
+
+# --- feedback ------------------------------------------------------------------------------------
+
+
+def test_a_stopping_example_is_the_shortest_history_it_fails_on():
+    result = run("early_stopping", lambda t, v, p, s="late": early_stopping(t, v, p, slip=s))
+    assert result.points == 0
+    assert "stop_epoch is wrong on" in _text(result)
+    assert "it stops one epoch late" in _text(result)
+    lengths = [len(v) for _, v, _ in ex09.histories()]
+    shown = _text(result).split("val_losses = [", 1)[1].split("]", 1)[0]
+    assert len(shown.split(",")) <= sorted(lengths)[len(lengths) // 2]
+
+
+def test_early_stopping_returning_floats_or_one_number_is_told_what_to_return():
+    result = run("early_stopping", lambda t, v, p: (float(len(v)), 1.0))
+    assert "an epoch is a whole number" in _text(result)
+    result = run("early_stopping", lambda t, v, p: len(v))
+    assert "should return two epochs (stop_epoch, best_epoch)" in _text(result)
+
+
+def test_dropout_forward_with_a_mask_of_other_values_is_told_what_a_mask_holds():
+    def dropout_forward(X, p, rng, training=True):
+        mask = rng.random(X.shape)
+        return X * mask, mask
+
+    result = run("dropout_forward", dropout_forward)
+    assert result.points == 0
+    assert "mask should hold only 0 (dropped) and 1 (kept)" in _text(result)
+
+
+def test_the_dropout_parts_earn_a_point_each():
+    def dropout_forward(X, p, rng, training=True):
+        mask = (rng.random(X.shape) >= p).astype(float)
+        return X * mask, mask  # in evaluation too: two parts wrong
+
+    result = run("dropout_forward", dropout_forward)
+    assert result.points == 2
+    assert "right: drop fraction, randomness" in _text(result)
+
+
+def test_the_l2_penalty_and_its_gradient_earn_half_the_points_each():
+    def l2_penalty(params, lam):
+        return 0.0, {k: lam * v if k[0] == "W" else 0 * v for k, v in params.items()}
+
+    result = run("l2_penalty", l2_penalty)
+    assert result.points == 1.5
+    assert "right: gradient" in _text(result)
