@@ -16,12 +16,13 @@ NumPy generator cross between the learner's code and the checker; no answer is s
 - `dropout_backward(dout, mask, p) -> dX`: compared with central finite differences of
   Σ dout ⊙ out through a forward pass with that mask held fixed (frozen).
 - `early_stopping(train_losses, val_losses, patience) -> (stop_epoch, best_epoch)`: the rule
-  on 400 validation-loss histories the checker generates (epochs count from 1).
+  on 404 validation-loss histories the checker generates (epochs count from 1); the rule, the
+  histories and the known wrong rules live in `ex09_stopping`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,13 @@ from bpcourse.checking.answers import question
 from bpcourse.checking.compare import compare_array, compare_number, describe, not_a_number
 from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, diagnose, transforms
+from bpcourse.checking.items.ex09_stopping import (
+    HISTORIES,
+    STOPPING_MISTAKES,
+    as_epochs,
+    histories,
+    stopping_rule,
+)
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import BadAnswer, call_safely, expect_tuple
 from bpcourse.checking.shortcuts import NETWORK_LIBRARY
@@ -472,161 +480,6 @@ def check_dropout_backward(dropout_backward: Callable[..., Any]) -> Problems:
 
 # --- early_stopping -------------------------------------------------------------------------------
 
-HISTORIES = 400
-
-
-def stopping_rule(losses: Sequence[float], patience: int) -> tuple[int, int]:
-    """(stop_epoch, best_epoch), epochs from 1: stop once `patience` epochs in a row have not
-    improved on the best loss so far (an equal loss is no improvement), else after the last."""
-    best, best_epoch, waited = np.inf, 0, 0
-    for epoch, loss in enumerate(losses, start=1):
-        if loss < best:
-            best, best_epoch, waited = loss, epoch, 0
-        else:
-            waited += 1
-        if waited >= patience:
-            return epoch, best_epoch
-    return len(losses), best_epoch
-
-
-def histories(seed: int = PROBLEM_SEED) -> list[tuple[list[float], list[float], int]]:
-    """(train_losses, val_losses, patience): U-shaped, noisy validation curves rounded to 2
-    decimals (so that ties happen), falling training curves, and a few special cases."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for _ in range(HISTORIES):
-        n = int(rng.integers(4, 31))
-        t = np.arange(n)
-        train = 2.0 * np.exp(-t / rng.uniform(2, 10)) + 0.05
-        turn = rng.uniform(0, 1.3 * n)
-        val = 0.5 + 0.02 * (t - turn) ** 2 / n + rng.normal(0, rng.uniform(0.005, 0.05), n)
-        cases.append(
-            (np.round(train, 3).tolist(), np.round(val, 2).tolist(), int(rng.integers(1, 7)))
-        )
-    falling = np.round(np.linspace(1.0, 0.4, 10), 3).tolist()
-    cases += [
-        (falling, falling, 3),  # never stops
-        (falling, [0.9, 0.8, 0.8, 0.8, 0.7, 0.8, 0.8], 3),  # ties do not improve
-        (falling, [0.9, 0.8, 0.85, 0.7, 0.75, 0.76, 0.77], 2),
-        (falling, [0.5, 0.6, 0.7, 0.8], 1),
-    ]
-    return cases
-
-
-def _as_epochs(value: Any) -> tuple[int, int]:
-    if value is None:
-        raise BadAnswer("early_stopping returned None: return (stop_epoch, best_epoch)")
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise BadAnswer(
-            f"early_stopping should return two epochs (stop_epoch, best_epoch), got "
-            f"{describe(value)}"
-        )
-    epochs = []
-    for v in value:
-        if isinstance(v, np.ndarray) and v.size == 1:
-            v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise BadAnswer(f"an epoch is a whole number (counted from 1), got {describe(v)}")
-        epochs.append(int(v))
-    return epochs[0], epochs[1]
-
-
-def _variant(rule: Callable[[Sequence[float], int], tuple[int, int]]):
-    return lambda train, val, patience: rule(val, patience)
-
-
-def _late(losses, patience):
-    return stopping_rule(losses, patience + 1)
-
-
-def _early(losses, patience):
-    if patience == 1:  # waited >= 0: stops after the first epoch
-        return 1, 1
-    return stopping_rule(losses, patience - 1)
-
-
-def _ties(losses, patience):
-    return stopping_rule([x - 1e-9 * i for i, x in enumerate(losses)], patience)
-
-
-def _from_zero(losses, patience):
-    stop, best = stopping_rule(losses, patience)
-    return stop - 1, best - 1
-
-
-def _no_reset(losses, patience):
-    best, best_epoch, waited = np.inf, 0, 0
-    for epoch, loss in enumerate(losses, start=1):
-        if loss < best:
-            best, best_epoch = loss, epoch
-        else:
-            waited += 1
-        if waited >= patience:
-            return epoch, best_epoch
-    return len(losses), best_epoch
-
-
-def _previous(losses, patience):
-    previous, best, best_epoch, waited = np.inf, np.inf, 0, 0
-    for epoch, loss in enumerate(losses, start=1):
-        if loss < best:
-            best, best_epoch = loss, epoch
-        waited = 0 if loss < previous else waited + 1
-        previous = loss
-        if waited >= patience:
-            return epoch, best_epoch
-    return len(losses), best_epoch
-
-
-STOPPING_MISTAKES: list[tuple[str, Callable[[list[float], list[float], int], tuple[int, int]]]] = [
-    (
-        "it stops one epoch late: stop as soon as `patience` epochs in a row have not improved "
-        "(count them, and stop when the count reaches patience)",
-        _variant(_late),
-    ),
-    (
-        "it stops one epoch early: it waits patience − 1 epochs without improvement; stop when "
-        "the count of epochs without improvement reaches patience",
-        _variant(_early),
-    ),
-    (
-        "the best epoch it returns is the stopping epoch: return the epoch with the lowest "
-        "validation loss seen, the one whose weights you would restore",
-        lambda train, val, patience: (stopping_rule(val, patience)[0],) * 2,
-    ),
-    (
-        "it stops on the training loss: overfitting shows in the validation loss, which is the "
-        "one to watch (the training loss keeps falling)",
-        lambda train, val, patience: stopping_rule(train, patience),
-    ),
-    (
-        "an equal validation loss counts as an improvement: only a strictly lower loss resets "
-        "the count",
-        _variant(_ties),
-    ),
-    (
-        "its epochs count from 0: epoch 1 is the first entry of the history (index 0)",
-        _variant(_from_zero),
-    ),
-    (
-        "the count of epochs without improvement is never reset: a new best loss sets it back to 0",
-        _variant(_no_reset),
-    ),
-    (
-        "the best epoch is taken over the whole history, including epochs after the stop: "
-        "training never saw those",
-        lambda train, val, patience: (
-            stopping_rule(val, patience)[0],
-            int(np.argmin(val)) + 1,
-        ),
-    ),
-    (
-        "it compares each loss with the previous epoch's: an improvement is a loss lower than "
-        "the best so far",
-        _variant(_previous),
-    ),
-]
-
 
 @item(
     "early_stopping",
@@ -641,7 +494,7 @@ def check_early_stopping(early_stopping: Callable[..., Any]) -> Problems:
     got = []
     for train, val, patience in cases:
         value = call_safely(early_stopping, list(train), list(val), patience, name="early_stopping")
-        got.append(_as_epochs(value))
+        got.append(as_epochs(value))
     right = [stopping_rule(val, patience) for _, val, patience in cases]
     parts: dict[str, list[str]] = {"stop_epoch": [], "best_epoch": []}
     for index, part in enumerate(parts):
