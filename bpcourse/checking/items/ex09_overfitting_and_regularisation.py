@@ -96,6 +96,22 @@ def penalty_gradients(
     return {key: numerical_gradient(lambda: penalty(p, LAM), p[key]) for key in p}
 
 
+def changed_in_place(given: dict[str, np.ndarray], kept: dict[str, np.ndarray]) -> list[str]:
+    """The keys of the arrays the answer changed (`given` went in, `kept` is a copy)."""
+    return [name for name in kept if not np.array_equal(given[name], kept[name], equal_nan=True)]
+
+
+def _in_place(function: str, names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [
+        f"{function} changed {', '.join(names)} in place (`*=`, `/=` or `[...] =` on an array "
+        "of params, or on a gradient that is the same array): a penalty must leave the "
+        "network's parameters as they are; compute each gradient as a new array (c * W makes "
+        "a new array, W *= c changes W itself)"
+    ]
+
+
 def _as_grads(value: Any, function: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadAnswer(
@@ -121,8 +137,13 @@ def _penalty_item(
     special: Callable[[np.ndarray, Any, str], list[str]] | None = None,
 ) -> Problems:
     params = problem()
-    value = call_safely(answer, _copy(params), LAM, name=function)
+    given = _copy(params)
+    value = call_safely(answer, given, LAM, name=function)
     penalty, grads = expect_tuple(value, 2, "(penalty, grads)", function)
+    if isinstance(penalty, dict) and not isinstance(grads, dict):
+        raise BadAnswer(
+            f"{function} returns (grads, penalty): return the two in the order (penalty, grads)"
+        )
     grads = _as_grads(grads, function)
     parts: dict[str, list[str]] = {}
     right = reference(params, LAM)
@@ -142,8 +163,12 @@ def _penalty_item(
                 else [Slip(BIASES, LAM * params[key]), Slip(BIASES, LAM * np.sign(params[key]))]
             )
             generic = transforms(transpose=False) if is_weight(key) else []
-            found = compare(numeric[key], grads[key], name, slips, generic, layout=str(SHAPES[key]))
+            found = compare(
+                numeric[key], grads[key], name, slips, generic, layout=f"params[{key!r}].shape"
+            )
         messages += [m.replace(LIKELY, f"{LIKELY}your ", 1) for m in found]
+    changed = [f"params[{k!r}]" for k in changed_in_place(given, params)]
+    messages += _in_place(function, changed)
     parts["gradient"] = _dedupe(messages)
     return parts
 
@@ -246,6 +271,11 @@ def check_l1_penalty(l1_penalty: Callable[..., Any]) -> Problems:
                 np.where(W >= 0, LAM, -LAM),
             ),
             Slip(
+                "{name} is ±λ where w = 0: |w| has no derivative at 0, and the subgradient "
+                "used there is 0 (np.sign(0) = 0), which keeps a zero weight at zero",
+                np.where(W > 0, LAM, -LAM),
+            ),
+            Slip(
                 "{name} is −λ·sign(W): λ|w| grows away from 0, so its gradient points away from "
                 "0, +λ·sign(w) (the minus belongs to the update step)",
                 -LAM * np.sign(W),
@@ -277,8 +307,25 @@ def _forward(dropout_forward: Callable[..., Any], X, rng, training) -> tuple[Any
     return expect_tuple(value, 2, "(out, mask)", "dropout_forward")
 
 
-def _as_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _binary(value: Any) -> bool:
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+        return False
+    return bool(np.isin(value.astype(np.float64), (0.0, 1.0)).all())
+
+
+def _as_mask(mask: Any, shape: tuple[int, ...], out: Any = None) -> np.ndarray:
     """The learner's mask as 0.0/1.0, or BadAnswer saying what it is instead."""
+    if (
+        isinstance(out, np.ndarray)
+        and out.shape == shape
+        and _binary(out)
+        and not _binary(mask)
+        and isinstance(mask, np.ndarray)
+        and mask.shape == shape
+    ):
+        raise BadAnswer(
+            "dropout_forward returns (mask, out): return the two in the order (out, mask)"
+        )
     if not isinstance(mask, np.ndarray) or mask.shape != shape:
         raise BadAnswer(
             f"mask should be an array of X's shape {shape}, 1 where a unit is kept and 0 where "
@@ -336,17 +383,27 @@ def _output(X: np.ndarray, out: Any, mask: np.ndarray, kept_p: bool) -> list[str
             ),
         ]
     problems = compare(right, out, "out (given your mask)", slips, layout="X's shape")
-    if problems and isinstance(out, np.ndarray) and out.shape == X.shape:
-        mean = float(np.mean(out))
-        problems.append(
-            f"the mean of out is {mean:.4g}, the mean of X {float(np.mean(X)):.4g}: inverted "
-            "dropout keeps the mean, out = X ⊙ mask / (1 − p)"
-        )
+    if (
+        problems
+        and isinstance(out, np.ndarray)
+        and out.shape == X.shape
+        and out.dtype.kind == "f"
+        and np.isfinite(out).all()
+    ):
+        mean, expected = float(np.mean(out)), float(np.mean(X))
+        if abs(mean - expected) > 5 * float(np.std(right)) / np.sqrt(out.size):
+            problems.append(
+                f"the mean of out is {mean:.4g}, the mean of X {expected:.4g}: inverted "
+                "dropout keeps the mean, out = X ⊙ mask / (1 − p)"
+            )
     return problems
 
 
 def _evaluation(dropout_forward: Callable[..., Any], X: np.ndarray) -> list[str]:
-    out, _ = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), False)
+    try:
+        out, _ = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), False)
+    except BadAnswer as bad:
+        return [f"in evaluation mode (training=False): {bad}"]
     problems = compare_array(X, out, "out in evaluation mode (training=False)", layout="X's shape")
     if problems and isinstance(out, np.ndarray) and out.shape == X.shape:
         zeros = float(np.mean(out == 0))
@@ -391,14 +448,32 @@ def _randomness(dropout_forward: Callable[..., Any], X: np.ndarray, mask: np.nda
 def check_dropout_forward(dropout_forward: Callable[..., Any]) -> Problems:
     X = dropout_input()
     out, mask = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), True)
-    mask = _as_mask(mask, X.shape)
+    mask = _as_mask(mask, X.shape, out)
     fraction = _drop_fraction(mask)
+    kept = mask
+    if len(fraction) > 1 and _close(out, X * (1 - mask) / (1 - P_DROP)):
+        # out is right for the units where mask is 0: the mask marks the dropped units
+        fraction = [
+            fraction[0],
+            f"{LIKELY}your mask is 1 where a unit is dropped (out keeps the units where mask is "
+            "0): return mask = 1 for a kept unit and 0 for a dropped one",
+        ]
+        kept = 1 - mask
     return {
         "drop fraction": fraction,
-        "out": _output(X, out, mask, kept_p=len(fraction) > 1),
+        "out": _output(X, out, kept, kept_p=len(fraction) > 1 and kept is mask),
         "evaluation": _evaluation(dropout_forward, X),
         "randomness": _randomness(dropout_forward, X, mask),
     }
+
+
+def _close(got: Any, expected: np.ndarray) -> bool:
+    return (
+        isinstance(got, np.ndarray)
+        and got.shape == expected.shape
+        and got.dtype.kind == "f"
+        and bool(np.allclose(got, expected, rtol=1e-7, atol=1e-12))
+    )
 
 
 # --- dropout_backward -----------------------------------------------------------------------------
@@ -452,7 +527,7 @@ def check_dropout_backward(dropout_backward: Callable[..., Any]) -> Problems:
     X, dout, mask = backward_problem()
     got = call_safely(dropout_backward, dout, mask, P_BACK, name="dropout_backward")
     numeric = backward_by_differences(X, dout, mask)
-    problems = compare_array(numeric, got, "dX", layout="(30, 20)")
+    problems = compare_array(numeric, got, "dX", layout="dout's shape")
     if not problems:
         return []
     fresh = _fresh_mask(dout, mask, got)
@@ -471,11 +546,16 @@ def check_dropout_backward(dropout_backward: Callable[..., Any]) -> Problems:
             dout,
         ),
         Slip(
+            "{name} passes the gradient to the dropped units: a dropped unit did not reach the "
+            "output, so its gradient is 0; multiply by the forward pass's mask",
+            dout / (1 - P_BACK),
+        ),
+        Slip(
             "{name} passes the gradient to the dropped units only: mask is 1 for a kept unit",
             dout * (1 - mask) / (1 - P_BACK),
         ),
     ]
-    return compare(numeric, got, "dX", slips, transforms(transpose=False), layout="(30, 20)")
+    return compare(numeric, got, "dX", slips, transforms(transpose=False), layout="dout's shape")
 
 
 # --- early_stopping -------------------------------------------------------------------------------
@@ -492,9 +572,15 @@ def check_dropout_backward(dropout_backward: Callable[..., Any]) -> Problems:
 def check_early_stopping(early_stopping: Callable[..., Any]) -> Problems:
     cases = histories()
     got = []
-    for train, val, patience in cases:
+    nones = []
+    for index, (train, val, patience) in enumerate(cases):
         value = call_safely(early_stopping, list(train), list(val), patience, name="early_stopping")
+        if value is None:
+            nones.append(index)
+            continue
         got.append(as_epochs(value))
+    if nones:
+        raise BadAnswer(_returned_none(cases, nones))
     right = [stopping_rule(val, patience) for _, val, patience in cases]
     parts: dict[str, list[str]] = {"stop_epoch": [], "best_epoch": []}
     for index, part in enumerate(parts):
@@ -512,6 +598,21 @@ def check_early_stopping(early_stopping: Callable[..., Any]) -> Problems:
         first = "stop_epoch" if parts["stop_epoch"] else "best_epoch"
         parts[first] += [f"{LIKELY}{text}" for text in found]
     return parts
+
+
+def _returned_none(cases: list[tuple[list[float], list[float], int]], nones: list[int]) -> str:
+    """Where early_stopping returned None, on the shortest history that shows it."""
+    _, val, patience = cases[min(nones, key=lambda k: len(cases[k][1]))]
+    said = (
+        f"early_stopping returned None on {len(nones)} of {len(cases)} histories, e.g. for "
+        f"val_losses = {val} and patience = {patience}"
+    )
+    if all(stopping_rule(cases[k][1], cases[k][2])[0] == len(cases[k][1]) for k in nones):
+        return (
+            f"{said}; on those histories training never stops early, and your function must "
+            "still return (stop_epoch, best_epoch)"
+        )
+    return f"{said}: return (stop_epoch, best_epoch)"
 
 
 # --- conceptual questions (answers stored as salted digests) -------------------------------------

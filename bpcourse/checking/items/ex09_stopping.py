@@ -64,6 +64,8 @@ def histories(seed: int = HISTORY_SEED) -> list[tuple[list[float], list[float], 
 def as_epochs(value: Any) -> tuple[int, int]:
     if value is None:
         raise BadAnswer("early_stopping returned None: return (stop_epoch, best_epoch)")
+    if isinstance(value, np.ndarray) and value.shape == (2,) and value.dtype.kind in "iu":
+        value = value.tolist()
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise BadAnswer(
             f"early_stopping should return two epochs (stop_epoch, best_epoch), got "
@@ -172,5 +174,15 @@ STOPPING_MISTAKES: list[tuple[str, Callable[[list[float], list[float], int], tup
         "it compares each loss with the previous epoch's: an improvement is a loss lower than "
         "the best so far",
         _variant(_previous),
+    ),
+    (
+        "it returns (best_epoch, stop_epoch): return the two in the order (stop_epoch, best_epoch)",
+        lambda train, val, patience: stopping_rule(val, patience)[::-1],
+    ),
+    (
+        "it never stops early: it runs to the last epoch and keeps the best epoch of the whole "
+        "history; stop at the end of the epoch where the count of epochs without improvement "
+        "reaches patience",
+        lambda train, val, patience: (len(val), int(np.argmin(val)) + 1),
     ),
 ]
