@@ -50,10 +50,15 @@ def l2_penalty(params, lam, slip=()):
                 grads[name] = -lam * value
             elif "W × 1.7" in slip:
                 grads[name] = 1.7 * lam * value
+            elif "in place" in slip:
+                grads[name] = value  # the same array as the weight ...
+                grads[name] *= lam  # ... so this scales the weight itself
         else:
             grads[name] = np.zeros_like(value)
     if "no bias keys" in slip:
         grads = {k: v for k, v in grads.items() if k.startswith("W")}
+    if "order" in slip:
+        return grads, float(lam / 2 * penalty)
     return float(lam / 2 * penalty), grads
 
 
@@ -70,6 +75,8 @@ def l1_penalty(params, lam, slip=()):
                 penalty += np.sum(np.abs(value))
             if "±λ at 0" in slip:
                 grads[name] = np.where(value >= 0, lam, -lam)
+            elif "−λ at 0" in slip:
+                grads[name] = lam * np.where(value > 0, 1.0, -1.0)
             elif "W/|W|" in slip:
                 grads[name] = lam * value / np.abs(value)
             elif "sign" in slip:
@@ -108,6 +115,10 @@ def dropout_forward(X, p, rng, training=True, slip=""):
         out = X * mask / (1 - p)
     if slip == "scaled mask":
         mask = mask / (1 - p)
+    if slip == "dropped mask":
+        mask = 1 - mask  # 1 marks a dropped unit
+    if slip == "order":
+        return mask, out
     return out, mask
 
 
@@ -118,6 +129,8 @@ def dropout_backward(dout, mask, p, slip=""):
         return dout * mask / p
     if slip == "no mask":
         return dout.copy()
+    if slip == "no mask, ÷(1−p)":
+        return dout / (1 - p)
     if slip == "inverted mask":
         return dout * (1 - mask) / (1 - p)
     if slip == "fresh mask":
@@ -147,8 +160,10 @@ def early_stopping(train_losses, val_losses, patience, slip=""):
         limit = {"late": patience + 1, "late, last": patience + 1, "early": patience - 1}.get(
             slip, patience
         )
-        if waited >= limit:
+        if waited >= limit and slip != "never stops":
             return _answer(epoch, best_epoch, val_losses, slip)
+    if slip == "never stops":  # the best of the whole history, and no early stop
+        return len(losses), int(np.argmin(val_losses)) + 1
     return _answer(len(losses), best_epoch, val_losses, slip)
 
 
@@ -161,6 +176,8 @@ def _answer(stop, best, val_losses, slip):
         return stop, int(np.argmin(val_losses)) + 1
     if slip == "late, last":
         return stop, stop
+    if slip == "order":
+        return best, stop
     return stop, best
 
 
@@ -190,6 +207,8 @@ L2 = {
     "sign": "has the opposite sign",
     "no bias keys": "grads lack the key(s) 'b1', 'b2'",
     "W × 1.7": None,  # no catalogued cause: described as a factor
+    "in place": "changed params['W1'], params['W2'] in place",
+    "order": "returns (grads, penalty): return the two in the order (penalty, grads)",
 }
 
 L1 = {
@@ -197,6 +216,7 @@ L1 = {
     "no abs": "penalty sums the weights themselves",
     "squares": "penalty is the L2 penalty",
     "±λ at 0": "is ±λ where w = 0",
+    "−λ at 0": "is ±λ where w = 0",
     "W/|W|": "is NaN where w = 0: W / |W| divides 0 by 0",
     "sign": "is −λ·sign(W)",
     "λW": "is λW, the L2 gradient",
@@ -214,12 +234,15 @@ FORWARD = {
     "scaled mask": "mask holds 0 and 1/(1 − p)",
     "global rng": "draw the mask from the rng passed in",
     "new rng": "every forward pass draws a fresh mask from rng",
+    "dropped mask": "your mask is 1 where a unit is dropped",
+    "order": "returns (mask, out): return the two in the order (out, mask)",
 }
 
 BACKWARD = {
     "no rescale": "dX is not rescaled",
     "÷p": "dX divides by p",
     "no mask": "dX passes the gradient to the dropped units: a dropped unit",
+    "no mask, ÷(1−p)": "dX passes the gradient to the dropped units: a dropped unit",
     "inverted mask": "dX passes the gradient to the dropped units only",
     "fresh mask": "dX uses another mask than the forward pass's",
     "fresh mask, no rescale": "dX uses another mask than the forward pass's",
@@ -237,6 +260,8 @@ STOPPING = {
     "future": "the best epoch is taken over the whole history",
     "previous": "it compares each loss with the previous epoch's",
     "late, last": None,  # two slips at once: no single cause fits
+    "order": "it returns (best_epoch, stop_epoch)",
+    "never stops": "it never stops early",
 }
 
 CATALOGUE: dict[str, list[Wrong]] = {

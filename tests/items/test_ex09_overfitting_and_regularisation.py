@@ -166,3 +166,127 @@ def test_the_l2_penalty_and_its_gradient_earn_half_the_points_each():
     result = run("l2_penalty", l2_penalty)
     assert result.points == 1.5
     assert "right: gradient" in _text(result)
+
+
+# --- feedback defects found in review (each failed before its fix) -------------------------------
+
+
+def _l2_right(params, lam):
+    weights = {k: v for k, v in params.items() if k.startswith("W")}
+    penalty = lam / 2 * sum(float(np.sum(W**2)) for W in weights.values())
+    return penalty, {k: lam * v if k in weights else np.zeros_like(v) for k, v in params.items()}
+
+
+def test_a_float32_gradient_is_told_its_dtype_and_no_factor_of_one():
+    def l2_penalty(params, lam):
+        penalty, grads = _l2_right(params, lam)
+        return penalty, {k: v.astype(np.float32) for k, v in grads.items()}
+
+    text = _text(run("l2_penalty", l2_penalty))
+    assert "has dtype float32, expected float64" in text
+    assert "1 × the right value" not in text
+    assert "entries are right" not in text
+    single = lambda dout, mask, p: (dout * mask / (1 - p)).astype(np.float32)  # noqa: E731
+    text = _text(run("dropout_backward", single))
+    assert "has dtype float32" in text
+    assert "× the right value" not in text
+
+
+def test_infinite_or_complex_answers_raise_no_warning_in_the_learners_notebook():
+    import warnings
+
+    def l2_penalty(params, lam):
+        return np.inf, {k: np.full_like(v, np.inf) for k, v in params.items()}
+
+    def dropout_forward(X, p, rng, training=True):
+        mask = rng.random(X.shape) >= p
+        return (X * mask / (1 - p)).astype(complex), mask
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "NaN or infinite" in _text(run("l2_penalty", l2_penalty))
+        assert "complex128" in _text(run("dropout_forward", dropout_forward))
+
+
+def test_a_shape_is_named_once_not_as_the_same_tuple_twice():
+    def l2_penalty(params, lam):
+        penalty, grads = _l2_right(params, lam)
+        return penalty, {k: v.T for k, v in grads.items()}
+
+    text = _text(run("l2_penalty", l2_penalty))
+    assert "expected shape (5, 8) = params['W1'].shape, got (8, 5)" in text
+    text = _text(run("dropout_backward", lambda dout, mask, p: (dout * mask / (1 - p)).T))
+    assert "(30, 20) = (30, 20)" not in text
+
+
+def test_changing_the_weights_in_place_costs_the_gradient_half_of_the_points():
+    def l2_penalty(params, lam):
+        penalty, grads = 0.0, {}
+        for k, v in params.items():
+            if k.startswith("W"):
+                penalty += lam / 2 * float(np.sum(v**2))
+                v *= lam
+            grads[k] = v if k.startswith("W") else np.zeros_like(v)
+        return penalty, grads
+
+    result = run("l2_penalty", l2_penalty)
+    assert result.points == 1.5
+    assert "changed params['W1'], params['W2'] in place" in _text(result)
+    assert "right: penalty" in _text(result)
+
+
+def test_the_mean_of_out_is_mentioned_only_when_it_is_off():
+    def keep_p_divide_p(X, p, rng, training=True):  # wrong mask and scale, right mean
+        if not training:
+            return X, None
+        mask = rng.random(X.shape) < p
+        return X * mask / p, mask
+
+    def no_rescale(X, p, rng, training=True):
+        if not training:
+            return X, None
+        mask = rng.random(X.shape) >= p
+        return X * mask, mask
+
+    assert "the mean of out" not in _text(run("dropout_forward", keep_p_divide_p))
+    assert "the mean of out is 0.70" in _text(run("dropout_forward", no_rescale))
+
+
+def test_a_mask_of_the_dropped_units_is_told_so_and_loses_one_point():
+    def dropout_forward(X, p, rng, training=True):
+        if not training:
+            return X, None
+        dropped = rng.random(X.shape) < p
+        return X * ~dropped / (1 - p), dropped
+
+    result = run("dropout_forward", dropout_forward)
+    assert result.points == 3
+    assert "your mask is 1 where a unit is dropped" in _text(result)
+    assert "you keep each unit with probability p" not in _text(result)
+
+
+def test_a_bad_return_in_evaluation_mode_costs_only_the_evaluation_point():
+    def dropout_forward(X, p, rng, training=True):
+        if not training:
+            return None
+        mask = rng.random(X.shape) >= p
+        return X * mask / (1 - p), mask
+
+    result = run("dropout_forward", dropout_forward)
+    assert result.points == 3
+    assert "in evaluation mode (training=False): dropout_forward returned None" in _text(result)
+
+
+def test_early_stopping_may_return_an_array_of_two_whole_numbers():
+    assert_full_marks("early_stopping", lambda t, v, p: np.array(early_stopping(t, v, p)), run=run)
+
+
+def test_early_stopping_returning_none_when_training_never_stops_is_told_where():
+    def early_stopping_none(train_losses, val_losses, patience):
+        stop, best = early_stopping(train_losses, val_losses, patience)
+        return None if stop == len(val_losses) else (stop, best)
+
+    text = _text(run("early_stopping", early_stopping_none))
+    assert "returned None on" in text
+    assert "training never stops early" in text
+    assert "val_losses = [" in text
