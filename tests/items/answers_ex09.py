@@ -178,6 +178,8 @@ def _answer(stop, best, val_losses, slip):
         return stop, stop
     if slip == "order":
         return best, stop
+    if slip == "best from 0":
+        return stop, best - 1
     return stop, best
 
 
@@ -261,6 +263,7 @@ STOPPING = {
     "previous": "it compares each loss with the previous epoch's",
     "late, last": None,  # two slips at once: no single cause fits
     "order": "it returns (best_epoch, stop_epoch)",
+    "best from 0": "its best epoch counts from 0",
     "never stops": "it never stops early",
 }
 

@@ -290,3 +290,23 @@ def test_early_stopping_returning_none_when_training_never_stops_is_told_where()
     assert "returned None on" in text
     assert "training never stops early" in text
     assert "val_losses = [" in text
+
+
+def test_grads_without_the_biases_still_earn_the_penalty_half():
+    def l2_penalty(params, lam):
+        penalty, grads = _l2_right(params, lam)
+        return penalty, {k: v for k, v in grads.items() if k.startswith("W")}
+
+    result = run("l2_penalty", l2_penalty)
+    assert result.points == 1.5
+    assert "grads lack the key(s) 'b1', 'b2'" in _text(result)
+    assert "right: penalty" in _text(result)
+
+
+def test_a_mask_that_keeps_every_unit_is_told_it_is_not_random():
+    def no_dropout(X, p, rng, training=True):
+        return X, np.ones(X.shape)
+
+    text = _text(run("dropout_forward", no_dropout))
+    assert "the mask keeps every unit: it is not random" in text
+    assert "new generator" not in text

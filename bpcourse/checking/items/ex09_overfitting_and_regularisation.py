@@ -112,20 +112,21 @@ def _in_place(function: str, names: list[str]) -> list[str]:
     ]
 
 
-def _as_grads(value: Any, function: str) -> dict[str, Any]:
+def _grads_layout(value: Any, function: str) -> list[str]:
+    """What is wrong with grads as a dict of the parameters' keys (an empty list: nothing)."""
     if not isinstance(value, dict):
-        raise BadAnswer(
+        return [
             f"{function}'s grads should be a dict with a gradient for every key of params, got "
             f"{describe(value)}"
-        )
+        ]
     missing = [k for k in SHAPES if k not in value]
     if missing:
-        raise BadAnswer(
+        return [
             f"{function}'s grads lack the key(s) {', '.join(repr(k) for k in missing)}: return a "
             "gradient for every parameter, an array of zeros for a parameter the penalty leaves "
             "out"
-        )
-    return value
+        ]
+    return []
 
 
 def _penalty_item(
@@ -144,7 +145,6 @@ def _penalty_item(
         raise BadAnswer(
             f"{function} returns (grads, penalty): return the two in the order (penalty, grads)"
         )
-    grads = _as_grads(grads, function)
     parts: dict[str, list[str]] = {}
     right = reference(params, LAM)
     problems = compare_number(right, penalty, "penalty")
@@ -152,8 +152,10 @@ def _penalty_item(
         problems += diagnose(right, float(np.asarray(penalty).item()), "penalty", penalty_slips)
     parts["penalty"] = problems
     numeric = penalty_gradients(reference, params)
-    messages: list[str] = []
-    for key in SHAPES:
+    messages = _grads_layout(grads, function)
+    for key in SHAPES if isinstance(grads, dict) else ():
+        if key not in grads:
+            continue
         name = f"grads[{key!r}]"
         found = special(params[key], grads[key], name) if special and is_weight(key) else []
         if not found:
@@ -428,6 +430,11 @@ def _randomness(dropout_forward: Callable[..., Any], X: np.ndarray, mask: np.nda
         return [
             "two calls with generators of the same seed gave different masks: draw the mask from "
             "the rng passed in (rng.random), not from np.random"
+        ]
+    if np.all(first == first.flat[0]):
+        return [
+            f"the mask {'keeps' if first.flat[0] else 'drops'} every unit: it is not random; "
+            "draw one number per unit from rng and compare it with p"
         ]
     if np.array_equal(first, second):
         return [

@@ -176,6 +176,14 @@ STOPPING_MISTAKES: list[tuple[str, Callable[[list[float], list[float], int], tup
         _variant(_previous),
     ),
     (
+        "its best epoch counts from 0 (an index into val_losses): epochs count from 1, so the "
+        "loss of epoch e is val_losses[e - 1]",
+        lambda train, val, patience: (
+            stopping_rule(val, patience)[0],
+            stopping_rule(val, patience)[1] - 1,
+        ),
+    ),
+    (
         "it returns (best_epoch, stop_epoch): return the two in the order (stop_epoch, best_epoch)",
         lambda train, val, patience: stopping_rule(val, patience)[::-1],
     ),
