@@ -310,3 +310,17 @@ def test_a_mask_that_keeps_every_unit_is_told_it_is_not_random():
     text = _text(run("dropout_forward", no_dropout))
     assert "the mask keeps every unit: it is not random" in text
     assert "new generator" not in text
+
+
+def test_a_mask_scaled_by_one_over_the_keep_probability_costs_one_point():
+    # the library's dropout_mask is scaled this way, so a learner may copy its convention
+    def dropout_forward(X, p, rng, training=True):
+        if not training:
+            return X, None
+        mask = (rng.random(X.shape) >= p) / (1 - p)
+        return X * mask, mask
+
+    result = run("dropout_forward", dropout_forward)
+    assert result.points == 3
+    assert "mask holds 0 and 1/(1 − p)" in _text(result)
+    assert "right: out, evaluation, randomness" in _text(result)

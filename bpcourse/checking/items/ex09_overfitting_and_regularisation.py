@@ -336,12 +336,17 @@ def _as_mask(mask: Any, shape: tuple[int, ...], out: Any = None) -> np.ndarray:
     values = mask.astype(np.float64)
     if np.isin(values, (0.0, 1.0)).all():
         return values
-    if np.isclose(values, 1 / (1 - P_DROP)).sum() + (values == 0).sum() == values.size:
-        raise BadAnswer(
-            "mask holds 0 and 1/(1 − p): return the mask of 0 (dropped) and 1 (kept); the "
-            "rescaling by 1/(1 − p) belongs in out"
-        )
+    if _scaled(mask):
+        return (values > 0).astype(np.float64)  # said in the drop-fraction part
     raise BadAnswer("mask should hold only 0 (dropped) and 1 (kept), as floats or booleans")
+
+
+def _scaled(mask: Any) -> bool:
+    """A keep-mask scaled by 1/(1 − p), as the library's dropout_mask returns (not asked for)."""
+    if not isinstance(mask, np.ndarray) or mask.dtype.kind != "f":
+        return False
+    scaled = np.isclose(mask, 1 / (1 - P_DROP))
+    return bool(scaled.any() and scaled.sum() + (mask == 0).sum() == mask.size)
 
 
 def _drop_fraction(mask: np.ndarray) -> list[str]:
@@ -454,8 +459,8 @@ def _randomness(dropout_forward: Callable[..., Any], X: np.ndarray, mask: np.nda
 )
 def check_dropout_forward(dropout_forward: Callable[..., Any]) -> Problems:
     X = dropout_input()
-    out, mask = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), True)
-    mask = _as_mask(mask, X.shape, out)
+    out, raw = _forward(dropout_forward, X, np.random.default_rng(DROPOUT_SEED), True)
+    mask = _as_mask(raw, X.shape, out)
     fraction = _drop_fraction(mask)
     kept = mask
     if len(fraction) > 1 and _close(out, X * (1 - mask) / (1 - P_DROP)):
@@ -466,6 +471,12 @@ def check_dropout_forward(dropout_forward: Callable[..., Any]) -> Problems:
             "0): return mask = 1 for a kept unit and 0 for a dropped one",
         ]
         kept = 1 - mask
+    if _scaled(raw):
+        fraction = [
+            "mask holds 0 and 1/(1 − p): return the mask of 0 (dropped) and 1 (kept); the "
+            "rescaling by 1/(1 − p) belongs in out",
+            *fraction,
+        ]
     return {
         "drop fraction": fraction,
         "out": _output(X, out, kept, kept_p=len(fraction) > 1 and kept is mask),
