@@ -6,13 +6,14 @@ NumPy generator cross between the learner's code and the checker; no answer is s
 
 - `l2_penalty(params, lam) -> (penalty, grads)`: (λ/2) Σ ‖W‖² over the weights, and its
   gradient for every key (λW for a weight, zeros for a bias), compared with central finite
-  differences of the checker's own penalty.
+  differences of the checker's own penalty; changing params in place costs the gradient's half.
 - `l1_penalty(params, lam) -> (penalty, grads)`: λ Σ |w| over the weights, and the subgradient
   λ sign(W) (0 where w = 0; the weights hold exact zeros), zeros for a bias.
 - `dropout_forward(X, p, rng, training=True) -> (out, mask)`: inverted dropout, checked
   statistically on 100 000 entries: the fraction dropped is p, out = X ⊙ mask / (1 − p) keeps
   the mean, evaluation mode is the identity, and the mask comes from `rng` (reproducible, and
-  fresh at every call).
+  fresh at every call). A mask scaled by 1/(1 − p) (the library's convention) or one that
+  marks the dropped units costs the mask's point only.
 - `dropout_backward(dout, mask, p) -> dX`: compared with central finite differences of
   Σ dout ⊙ out through a forward pass with that mask held fixed (frozen).
 - `early_stopping(train_losses, val_losses, patience) -> (stop_epoch, best_epoch)`: the rule
