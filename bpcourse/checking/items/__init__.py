@@ -14,6 +14,7 @@ from bpcourse.checking.items import (
     ex06_training_a_multilayer_perceptron,
     ex07_vanishing_and_exploding_gradients,
     ex08_optimisers,
+    ex09_overfitting_and_regularisation,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "ex06_training_a_multilayer_perceptron",
     "ex07_vanishing_and_exploding_gradients",
     "ex08_optimisers",
+    "ex09_overfitting_and_regularisation",
 ]

@@ -200,7 +200,11 @@ def compare(
     answer = np.asarray(got)
     if answer.dtype.kind not in "fiu" or answer.shape != np.shape(expected):
         return problems
+    if not np.isfinite(answer).all():
+        return problems  # compare_array has said where the NaN or inf is
     error = relative_error(answer.astype(np.float64), np.asarray(expected, dtype=np.float64))
     if error < 1e-3:
+        # right up to rounding (float32, an integer dtype): no slip to diagnose
         problems[0] += " (close, but not within the 1e-7 asked for)"
+        return problems
     return problems + diagnose(expected, answer, name, slips, generic)
