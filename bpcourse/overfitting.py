@@ -36,8 +36,8 @@ from bpcourse.training import History, evaluate, train
 from bpcourse.validation import check_int, check_positive
 
 __all__ = [
+    "FitResult",
     "Regulariser",
-    "Result",
     "SmallData",
     "compare",
     "dropout_mlp",
@@ -133,7 +133,7 @@ class Regulariser:
 
 
 @dataclass
-class Result:
+class FitResult:
     """A trained network, its curves, and its final accuracies (of the network returned:
     after early stopping, the restored best one)."""
 
@@ -152,7 +152,7 @@ def fit(
     lr: float = 0.1,
     batch_size: int = 32,
     seed: int = 0,
-) -> Result:
+) -> FitResult:
     """Train `dropout_mlp([64, hidden, 10], regulariser.dropout, seed=seed)` on the data.
 
     Mini-batch gradient descent with softmax cross-entropy, validating after every epoch;
@@ -178,7 +178,7 @@ def fit(
     train_acc = evaluate(net, data.X_train, data.y_train)[1]
     val_acc = evaluate(net, data.X_val, data.y_val)[1]
     test_acc = evaluate(net, data.X_test, data.y_test)[1]
-    return Result(net, history, train_acc, val_acc, test_acc)
+    return FitResult(net, history, train_acc, val_acc, test_acc)
 
 
 def compare(
@@ -189,7 +189,7 @@ def compare(
     lr: float = 0.1,
     batch_size: int = 32,
     seed: int = 0,
-) -> dict[str, Result]:
+) -> dict[str, FitResult]:
     """`fit` once per named regulariser, all with the same settings (and so the same start)."""
     return {
         name: fit(data, r, hidden, epochs, lr, batch_size, seed) for name, r in regularisers.items()

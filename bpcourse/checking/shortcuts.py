@@ -47,6 +47,9 @@ NETWORK_LIBRARY = (
     "bpcourse.optim",
     "bpcourse.gradcheck",
     "bpcourse.autodiff",
+    "bpcourse.diagnostics",  # per-layer gradient norms (lesson 07)
+    "bpcourse.overfitting",  # regularised training runs (lesson 09)
+    "bpcourse.surfaces",  # optimiser trajectories (lesson 08)
     "scipy.special",
 )
 IMPORTERS = ("__import__", "importlib.import_module", "import_module")

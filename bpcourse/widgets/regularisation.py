@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bpcourse.overfitting import Regulariser, Result, SmallData, fit, small_digits
+from bpcourse.overfitting import FitResult, Regulariser, SmallData, fit, small_digits
 from bpcourse.widgets.base import STYLE, Explorer, dropdown, log_choices
 
 __all__ = ["TRAINING_SIZES", "RegularisationExplorer", "regularisation_explorer"]
@@ -37,7 +37,7 @@ class RegularisationExplorer(Explorer):
     loss, without the penalty, measured in evaluation mode), the right one the accuracy; the
     grey dashed curve is the validation curve of the same network trained without any
     regularisation, for comparison.
-    State: `result` (a `bpcourse.overfitting.Result`), `baseline` (the unregularised run).
+    State: `result` (a `bpcourse.overfitting.FitResult`), `baseline` (the unregularised run).
     """
 
     title = "regularisation explorer"
@@ -57,9 +57,9 @@ class RegularisationExplorer(Explorer):
         self.values = {"l2": l2, "l1": l1, "dropout": dropout, "n_train": n_train}
         self.options: dict[str, Any] = {"hidden": hidden, "epochs": epochs, "lr": lr, "seed": seed}
         self._data: dict[int, SmallData] = {}
-        self._baselines: dict[int, Result] = {}
-        self.result: Result | None = None
-        self.baseline: Result | None = None
+        self._baselines: dict[int, FitResult] = {}
+        self.result: FitResult | None = None
+        self.baseline: FitResult | None = None
         self._start((10, 4))
 
     def _make_controls(self, widgets: Any) -> dict[str, Any]:

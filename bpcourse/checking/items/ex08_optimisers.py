@@ -60,7 +60,7 @@ from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import BadAnswer, LearnerError, call_safely, expect_tuple
 
 NOTEBOOK = "08_optimisers"
-LIBRARY = ("bpcourse.optim", "bpcourse.training")
+LIBRARY = ("bpcourse.optim", "bpcourse.training", "bpcourse.surfaces")
 # --- running the learner's rule ------------------------------------------------------------------
 
 
