@@ -77,7 +77,7 @@ def batchnorm_backward(dOut: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
     $$\frac{\partial \hat x_i}{\partial x_j}
     = \frac{\delta_{ij} - \frac1N}{\sigma} - \frac{x_i-\mu}{\sigma^2}\,\frac{\hat x_j}{N}
     = \frac1{N\sigma}\left(N\delta_{ij} - 1 - \hat x_i \hat x_j\right).$$
-    With $\partial L/\partial \hat x_i = \gamma\, dY_i$, the chain rule
+    With $\partial \mathcal L/\partial \hat x_i = \gamma\, dY_i$, the chain rule
     $dX_j = \sum_i \gamma\, dY_i\, \partial \hat x_i/\partial x_j$ gives the compact form
     $$dX = \frac{1}{N}\,\frac{\gamma}{\sigma}\left(N\,dY - \sum_i dY_i
     - \hat x \sum_i dY_i\,\hat x_i\right).$$

@@ -6,9 +6,9 @@ prediction's shape. Averaging over the batch is why each gradient carries a $1/N
 
 | name | prediction | target | gradient |
 |---|---|---|---|
-| half_squared_error | values | same shape | $(y-t)/N$ |
-| mse | values | same shape | $2(y-t)/(NC)$ |
-| binary_cross_entropy | logits $z$ | 0/1 (or in [0, 1]) | $(\sigma(z)-t)/(NC)$ |
+| half_squared_error | values $\hat y$ | same shape | $(\hat y-y)/N$ |
+| mse | values $\hat y$ | same shape | $2(\hat y-y)/(NC)$ |
+| binary_cross_entropy | logits $z$ | 0/1 (or in [0, 1]) | $(\sigma(z)-y)/(NC)$ |
 | softmax_cross_entropy | logits $z$ | labels (N,) or one-hot (N, C) | $(p-y)/N$ |
 
 The two cross-entropies take logits (scores before the sigmoid or softmax), as PyTorch's
@@ -62,7 +62,10 @@ def _prediction_and_target(prediction: np.ndarray, target: np.ndarray, loss: str
 
 
 def half_squared_error(prediction: np.ndarray, target: np.ndarray) -> LossResult:
-    r"""$L = \frac1N\sum_n \tfrac12\lVert y_n - t_n\rVert^2$; $\partial L/\partial y = (y-t)/N$."""
+    r"""$\mathcal L = \frac1N\sum_n \tfrac12\lVert \hat y_n - y_n\rVert^2$.
+
+    Gradient: $\partial \mathcal L/\partial \hat y = (\hat y-y)/N$.
+    """
     y, t = _prediction_and_target(prediction, target, "half_squared_error")
     diff = y - t
     n = y.shape[0]
@@ -70,7 +73,10 @@ def half_squared_error(prediction: np.ndarray, target: np.ndarray) -> LossResult
 
 
 def mse(prediction: np.ndarray, target: np.ndarray) -> LossResult:
-    r"""Mean of $(y-t)^2$ over every entry; $\partial L/\partial y = 2(y-t)/(NC)$."""
+    r"""Mean of $(\hat y-y)^2$ over every entry.
+
+    Gradient: $\partial \mathcal L/\partial \hat y = 2(\hat y-y)/(NC)$.
+    """
     y, t = _prediction_and_target(prediction, target, "mse")
     diff = y - t
     return float(np.mean(diff * diff)), 2 * diff / diff.size
@@ -79,8 +85,8 @@ def mse(prediction: np.ndarray, target: np.ndarray) -> LossResult:
 def binary_cross_entropy(logits: np.ndarray, target: np.ndarray) -> LossResult:
     r"""Binary cross-entropy from logits $z$, averaged over every entry.
 
-    Uses $-t\log\sigma(z) - (1-t)\log(1-\sigma(z)) = \mathrm{softplus}(z) - tz$, which
-    never takes the log of 0. Gradient: $(\sigma(z) - t)/(NC)$.
+    Uses $-y\log\sigma(z) - (1-y)\log(1-\sigma(z)) = \mathrm{softplus}(z) - yz$, which
+    never takes the log of 0. Gradient: $(\sigma(z) - y)/(NC)$.
     """
     z, t = _prediction_and_target(logits, target, "binary_cross_entropy")
     if not np.all((t >= 0) & (t <= 1)):  # written so that NaN fails too
@@ -170,13 +176,15 @@ class Loss:
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in [
-        Loss("half_squared_error", half_squared_error, "values", r"\tfrac12\lVert y-t\rVert^2"),
-        Loss("mse", mse, "values", r"\frac1C\sum_c (y_c-t_c)^2"),
+        Loss(
+            "half_squared_error", half_squared_error, "values", r"\tfrac12\lVert \hat y-y\rVert^2"
+        ),
+        Loss("mse", mse, "values", r"\frac1C\sum_c (\hat y_c-y_c)^2"),
         Loss(
             "binary_cross_entropy",
             binary_cross_entropy,
             "logits",
-            r"-t\log\sigma(z)-(1-t)\log(1-\sigma(z))",
+            r"-y\log\sigma(z)-(1-y)\log(1-\sigma(z))",
         ),
         Loss(
             "softmax_cross_entropy",

@@ -10,8 +10,8 @@ Plain gradient descent is the update table of the notes:
 
 | parameter | update |
 |---|---|
-| weight $W^{(l)}$ | $W^{(l)} \leftarrow W^{(l)} - \eta\,\partial L/\partial W^{(l)}$ |
-| bias $b^{(l)}$ | $b^{(l)} \leftarrow b^{(l)} - \eta\,\partial L/\partial b^{(l)}$ |
+| weight $W^{(l)}$ | $W^{(l)} \leftarrow W^{(l)} - \eta\,\partial \mathcal L/\partial W^{(l)}$ |
+| bias $b^{(l)}$ | $b^{(l)} \leftarrow b^{(l)} - \eta\,\partial \mathcal L/\partial b^{(l)}$ |
 
 A new optimiser subclasses `Optimizer` and writes `update(p, state)`, where `state` is a
 dict kept per parameter (velocities, running averages) between steps.

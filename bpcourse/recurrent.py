@@ -10,13 +10,13 @@ $$dx_t = dz\,W_{xh},\quad dh_{t-1} = dz\,W_{hh},\quad dW_{xh} \mathrel{+}= dz^\t
 dW_{hh} \mathrel{+}= dz^\top h_{t-1},\quad db \mathrel{+}= \textstyle\sum_n dz_n.$$
 Backpropagation through time (BPTT) runs the steps in reverse; the gradient reaching $h_t$
 is what the loss sends to it directly, $dH_t$, plus what comes back from step t+1:
-$\partial L/\partial h_t = dH_t + dh_t^{\text{from } t+1}$. The weights are shared by every
+$\partial \mathcal L/\partial h_t = dH_t + dh_t^{\text{from } t+1}$. The weights are shared by every
 step, so their gradients are summed over t (`+=`, not `=`).
 
 Each step back multiplies the gradient by $W_{hh}^\top$ and by $\tanh' \le 1$, so when
 $\lVert W_{hh}\rVert < 1$ it shrinks geometrically with distance: the long-range decay
 that the LSTM (Hochreiter & Schmidhuber 1997) was designed to avoid. After a backward pass,
-`RNN.dH_norms[t]` is the mean over the batch of $\lVert\partial L/\partial h_t\rVert$.
+`RNN.dH_norms[t]` is the mean over the batch of $\lVert\partial \mathcal L/\partial h_t\rVert$.
 
 Truncated BPTT with window k (`truncate=k`), the chunked definition: the sequence is cut
 into chunks of k steps, t in [0, k), [k, 2k), ...; the forward pass carries the hidden

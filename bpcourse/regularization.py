@@ -2,7 +2,7 @@ r"""Weight penalties: L2 (weight decay) and L1, with their gradients.
 
 A penalty is added to the data loss, and its gradient to each weight's gradient:
 
-| penalty | added to the loss | added to $\partial L/\partial W$ |
+| penalty | added to the loss | added to $\partial \mathcal L/\partial W$ |
 |---|---|---|
 | L2 | $\frac{\lambda}{2}\sum_l \lVert W^{(l)}\rVert_F^2$ | $\lambda W$ |
 | L1 | $\lambda\sum_l \sum_{jk} \lvert w^{(l)}_{jk}\rvert$ | $\lambda\,\mathrm{sign}(W)$ |

@@ -87,7 +87,7 @@ def test_learning_rate_explorer_small_good_and_large_rates():
 def test_learning_rate_explorer_draws_the_loss_curve_and_the_weight_path():
     explorer = learning_rate_explorer(lr=60.0, steps=20)
     ax_loss, ax_path = explorer.figure.axes
-    curve = next(line for line in ax_loss.get_lines() if line.get_label() == "E")
+    curve = next(line for line in ax_loss.get_lines() if line.get_label() == r"$\mathcal{L}$")
     np.testing.assert_allclose(curve.get_ydata(), library_neuron_losses(60.0, 20), rtol=1e-10)
     path = next(line for line in ax_path.get_lines() if line.get_label() == "η = 60")
     np.testing.assert_array_equal(np.c_[path.get_xdata(), path.get_ydata()], explorer.path)

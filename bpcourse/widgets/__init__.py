@@ -2,7 +2,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 
 | function | lesson | what the learner changes | what they see |
 |---|---|---|---|
-| `learning_rate_explorer()` | 03 | learning rate $\eta$, steps | E per step, the path of (w, b) |
+| `learning_rate_explorer()` | 03 | learning rate $\eta$, steps | ℒ per step, the path of (w, b) |
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |

@@ -58,7 +58,7 @@ class ForwardBackward:
     """
 
     x: np.ndarray
-    t: np.ndarray
+    y: np.ndarray  # the target
     loss: float
     z: list[np.ndarray] = field(default_factory=list)
     a: list[np.ndarray] = field(default_factory=list)
@@ -69,18 +69,19 @@ class ForwardBackward:
     db: list[np.ndarray] = field(default_factory=list)
 
 
-def forward_backward(net: MLP, x: np.ndarray, t: np.ndarray) -> ForwardBackward:
+def forward_backward(net: MLP, x: np.ndarray, y: np.ndarray) -> ForwardBackward:
     """Run the library's forward and backward pass on one example and read off every number:
     z and a from the activation layers' caches, W and the gradients from the dense layers.
-    For one example $\\partial E/\\partial b^{(l)} = \\delta^{(l)}$, so delta is read from b.grad.
+    For one example $\\partial \\mathcal L/\\partial b^{(l)} = \\delta^{(l)}$, so delta is read
+    from b.grad.
     """
-    loss = net.loss_and_backward(x[None, :], t[None, :], "half_squared_error")
+    loss = net.loss_and_backward(x[None, :], y[None, :], "half_squared_error")
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     activations = [layer for layer in net.layers if isinstance(layer, ActivationLayer)]
     if len(activations) != len(dense):
         raise ValueError("the stepper needs an activation after every layer (output_activation)")
     empty = np.zeros(0)
-    fb = ForwardBackward(x, t, loss, [empty], [x], [empty], [empty], [empty], [empty], [empty])
+    fb = ForwardBackward(x, y, loss, [empty], [x], [empty], [empty], [empty], [empty], [empty])
     for d, act in zip(dense, activations, strict=True):
         z, a, _ = act.cache
         fb.z.append(z[0].copy())
@@ -97,8 +98,9 @@ class BackwardStepper(Explorer):
     r"""The backward pass of a small sigmoid network on one example, one $\delta$ at a time.
 
     The network is `MLP(sizes, "sigmoid", output_activation="sigmoid", seed=seed)` with the
-    half squared error $E = \tfrac12\lVert a^{(L)} - t\rVert^2$. `steps` lists every
-    `BackpropStep`; the setting "step" is the index shown (Next/Back move it).
+    half squared error $\mathcal L = \tfrac12\lVert a^{(L)} - y\rVert^2$ ($a^{(L)} = \hat y$, y the
+    target). `steps` lists every `BackpropStep`; the setting "step" is the index shown (Next/Back
+    move it).
     """
 
     title = "backward-pass stepper"
@@ -107,7 +109,7 @@ class BackwardStepper(Explorer):
         self,
         sizes: Sequence[int] = (2, 2, 1),
         x: Sequence[float] = (1.0, 0.5),
-        t: Sequence[float] = (1.0,),
+        y: Sequence[float] = (1.0,),
         seed: int = 3,
         lr: float = 0.5,
     ) -> None:
@@ -119,7 +121,7 @@ class BackwardStepper(Explorer):
             )
         self.net = MLP(self.sizes, "sigmoid", output_activation="sigmoid", seed=seed)
         self.lr = lr
-        self.fb = forward_backward(self.net, np.asarray(x, float), np.asarray(t, float))
+        self.fb = forward_backward(self.net, np.asarray(x, float), np.asarray(y, float))
         self.steps = self._make_steps()
         self.values = {"step": 0}
         (x0, x1), (y0, y1) = diagram_limits(self.sizes)
@@ -130,16 +132,16 @@ class BackwardStepper(Explorer):
     # the steps
     def _make_steps(self) -> list[BackpropStep]:
         fb, L = self.fb, len(self.sizes) - 1
-        y = fb.a[L]
-        squares = " + ".join(f"({_n(y[j])} - {_n(fb.t[j])})^2" for j in range(len(y)))
+        y_hat = fb.a[L]
+        squares = " + ".join(f"({_n(y_hat[j])} - {_n(fb.y[j])})^2" for j in range(len(y_hat)))
         steps = [
             BackpropStep(
                 "forward",
                 "forward pass: every z and a, then the loss",
-                rf"E = \frac{{1}}{{2}}\sum_j (a^{{({L})}}_j - t_j)^2",
-                rf"E = \frac{{1}}{{2}}\left[{squares}\right] = {fb.loss:.4g}",
+                rf"\mathcal{{L}} = \frac{{1}}{{2}}\sum_j (a^{{({L})}}_j - y_j)^2",
+                rf"\mathcal{{L}} = \frac{{1}}{{2}}\left[{squares}\right] = {fb.loss:.4g}",
                 np.array([fb.loss]),
-                np.array([0.5 * np.sum((y - fb.t) ** 2)]),
+                np.array([0.5 * np.sum((y_hat - fb.y) ** 2)]),
                 explanation="The forward pass stores every z and a: the backward pass needs them.",
             )
         ]
@@ -159,11 +161,13 @@ class BackwardStepper(Explorer):
         slope = a * (1 - a)  # sigma'(z) = a (1 - a)
         sup, sub = f"^{{({layer})}}", f"_{j + 1}"
         if layer == L:
-            hand = (a - fb.t[j]) * slope
-            formula = rf"\delta{sup}{sub} = (a{sup}{sub} - t{sub})\; a{sup}{sub}(1 - a{sup}{sub})"
-            numbers = rf"= ({_n(a)} - {_n(fb.t[j])}) \cdot {_n(a)}\,(1 - {_n(a)})"
+            hand = (a - fb.y[j]) * slope
+            formula = rf"\delta{sup}{sub} = (a{sup}{sub} - y{sub})\; a{sup}{sub}(1 - a{sup}{sub})"
+            numbers = rf"= ({_n(a)} - {_n(fb.y[j])}) \cdot {_n(a)}\,(1 - {_n(a)})"
             edges: tuple[tuple[int, int, int], ...] = ()
-            explanation = "Output unit: how E changes with y, times how y changes with z."
+            explanation = (
+                "Output unit: how ℒ changes with the output a = ŷ, times how a changes with z."
+            )
         else:
             above = fb.delta[layer + 1]
             weights = fb.W[layer + 1][:, j]
@@ -205,9 +209,11 @@ class BackwardStepper(Explorer):
         return BackpropStep(
             "gradient",
             f"the gradients of layer {layer}'s weights and biases",
-            rf"\frac{{\partial E}}{{\partial w{sup}_{{jk}}}} = \delta{sup}_j\, a{below}_k, \quad"
-            rf"\frac{{\partial E}}{{\partial b{sup}_j}} = \delta{sup}_j",
-            rf"\frac{{\partial E}}{{\partial W{sup}}} = \delta{sup} (a{below})^\top = [{entries}]",
+            rf"\frac{{\partial \mathcal{{L}}}}{{\partial w{sup}_{{jk}}}} = "
+            rf"\delta{sup}_j\, a{below}_k, \quad"
+            rf"\frac{{\partial \mathcal{{L}}}}{{\partial b{sup}_j}} = \delta{sup}_j",
+            rf"\frac{{\partial \mathcal{{L}}}}{{\partial W{sup}}} = "
+            rf"\delta{sup} (a{below})^\top = [{entries}]",
             value,
             hand,
             tuple((layer, j) for j in range(self.sizes[layer])),
@@ -223,7 +229,7 @@ class BackwardStepper(Explorer):
         fb, L = self.fb, len(self.sizes) - 1
         state = self.net.state()
         GradientDescent(self.net.parameters(), self.lr).step()  # the library's update
-        new_loss = float(0.5 * np.sum((self.net.predict(fb.x[None, :])[0] - fb.t) ** 2))
+        new_loss = float(0.5 * np.sum((self.net.predict(fb.x[None, :])[0] - fb.y) ** 2))
         self.net.load_state(state)
         a = fb.a[0]  # by hand: forward with W - lr dW, b - lr db
         for layer in range(1, L + 1):
@@ -233,11 +239,12 @@ class BackwardStepper(Explorer):
         return BackpropStep(
             "update",
             f"one gradient-descent step with η = {self.lr:g}",
-            r"W^{(l)} \leftarrow W^{(l)} - \eta\, \frac{\partial E}{\partial W^{(l)}},\quad"
+            r"W^{(l)} \leftarrow W^{(l)} - \eta\, "
+            r"\frac{\partial \mathcal{L}}{\partial W^{(l)}},\quad"
             r"b^{(l)} \leftarrow b^{(l)} - \eta\, \delta^{(l)}",
-            rf"E: {fb.loss:.4g} \rightarrow {new_loss:.4g}",
+            rf"\mathcal{{L}}: {fb.loss:.4g} \rightarrow {new_loss:.4g}",
             np.array([new_loss]),
-            np.array([0.5 * np.sum((a - fb.t) ** 2)]),
+            np.array([0.5 * np.sum((a - fb.y) ** 2)]),
             edges=tuple(
                 (layer, j, k)
                 for layer in range(1, L + 1)
@@ -298,7 +305,7 @@ class BackwardStepper(Explorer):
             for j in range(self.sizes[layer]):
                 lines = [f"z = {fb.z[layer][j]:.3f}", f"a = {fb.a[layer][j]:.3f}"]
                 if layer == len(self.sizes) - 1:
-                    lines.append(f"t = {fb.t[j]:g}")
+                    lines.append(f"y = {fb.y[j]:g}")
                 if (layer, j) in deltas:
                     lines.append(f"δ = {fb.delta[layer][j]:.4f}")
                 node_text[(layer, j)] = "\n".join(lines)
@@ -308,7 +315,7 @@ class BackwardStepper(Explorer):
                 for k in range(self.sizes[layer - 1]):
                     label = f"w = {fb.W[layer][j, k]:.3f}"
                     if layer in layers:
-                        label += f"\n∂E/∂w = {fb.dW[layer][j, k]:.4f}"
+                        label += f"\n∂ℒ/∂w = {fb.dW[layer][j, k]:.4f}"
                     edge_text[(layer, j, k)] = label
         ax, text_ax = self.figure.subplots(
             2, 1, gridspec_kw={"height_ratios": [self._diagram_height, 1.1]}
@@ -335,7 +342,7 @@ class BackwardStepper(Explorer):
     def text(self) -> str:
         lines = [
             f"Backward pass of MLP({self.sizes}, sigmoid) on x = {self.fb.x.tolist()}, "
-            f"t = {self.fb.t.tolist()}, E = ½‖a − t‖²; values from the library's backprop."
+            f"y = {self.fb.y.tolist()}, ℒ = ½‖a − y‖²; values from the library's backprop."
         ]
         for i, step in enumerate(self.steps):
             values = ", ".join(f"{v:.6g}" for v in step.value)

@@ -175,7 +175,7 @@ CATALOGUE: dict[str, list[Wrong]] = {
         Wrong(
             "t swapped",
             lambda Z, T: (bce_with_logits(Z, 1 - T)[0], bce_with_logits(Z, T)[1]),
-            "swaps t and 1 − t",
+            "swaps y and 1 − y",
         ),
     ],
 }

@@ -60,7 +60,7 @@ def check_dense_backward(dense_backward: Callable[..., tuple[np.ndarray, ...]]) 
     answer = call_safely(dense_backward, dZ, X, W, name="dense_backward")
     dX, dW, db = expect_tuple(answer, 3, "(dX, dW, db)", "dense_backward")
 
-    def loss() -> float:  # L = Σ dZ ⊙ Z has ∂L/∂Z = dZ
+    def loss() -> float:  # ℒ = Σ dZ ⊙ Z has ∂ℒ/∂Z = dZ
         return float(np.sum(dZ * (X @ W.T + b)))
 
     last = "the last example of the batch"
@@ -329,7 +329,7 @@ def network_caches(
 ) -> tuple[list[Cache], np.ndarray, list[np.ndarray]]:
     """A sigmoid MLP's forward pass on random data, by the library.
 
-    Returns the caches (A_prev, W, Z, A) of layers 1..L, dA = ∂L/∂A(L) of the mean half
+    Returns the caches (A_prev, W, Z, A) of layers 1..L, dA = ∂ℒ/∂A(L) of the mean half
     squared error, and the δ(l) = dZ(l) that the library's backward pass computes.
     """
     rng = np.random.default_rng(seed)

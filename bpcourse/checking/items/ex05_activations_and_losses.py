@@ -10,8 +10,8 @@ library's stable reference at logits of ±1e4, where the definition overflows.
 - `softmax_cross_entropy_grad(Z, Y) -> dZ`: the gradient of the mean softmax cross-entropy
   with respect to the logits Z (N, C), for one-hot targets Y: (softmax(Z) − Y) / N.
 - `stable_logsumexp(Z) -> (N,)`: log Σⱼ e^(zⱼ) of each row, finite and exact at ±1e4.
-- `bce_with_logits(Z, T) -> (loss, dZ)`: binary cross-entropy from logits, the mean over all
-  N·C entries, and its gradient (σ(Z) − T)/(N·C); stable at ±1e4.
+- `bce_with_logits(Z, Y) -> (loss, dZ)`: binary cross-entropy from logits, the mean over all
+  N·C entries, and its gradient (σ(Z) − Y)/(N·C); stable at ±1e4.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def check_softmax_cross_entropy_grad(
     mistakes = [
         Mistake(
             "{name} uses the logits z where the probabilities p = softmax(z) belong: "
-            "∂L/∂z = (p − y)/N",
+            "∂ℒ/∂z = (p − y)/N",
             (Z - Y) / N,
         ),
         Mistake("{name} is p/N: the one-hot target y is not subtracted", softmax(Z) / N),
@@ -242,11 +242,11 @@ BCE_UNSTABLE = (
     "at z = ±1e4 the formula as written breaks in float64: σ(z) rounds to exactly 1 for z = 1e4, "
     "so log(1 − σ(z)) = log 0 = −inf (and 0 · log 0 = NaN), and e^(−z) overflows for z = −1e4. "
     "Write the loss from the logit: −log σ(z) = softplus(−z), −log(1 − σ(z)) = softplus(z), so "
-    "L = softplus(z) − t·z, with softplus(z) = np.logaddexp(0, z)"
+    "ℒ = softplus(z) − y·z, with softplus(z) = np.logaddexp(0, z)"
 )
 BCE_CLIPPED = (
     "the loss at z = ±1e4 is finite but too small: clipping σ(z) (or log(p + ε)) caps each term "
-    "near −log ε, but the true loss of z = 1e4 with t = 0 is 1e4; write it as softplus(z) − t·z"
+    "near −log ε, but the true loss of z = 1e4 with y = 0 is 1e4; write it as softplus(z) − y·z"
 )
 
 
@@ -255,20 +255,20 @@ BCE_CLIPPED = (
     3,
     NOTEBOOK,
     forbid=LIBRARY,
-    checked_by="the loss agrees with the mean of −t log σ(z) − (1 − t) log(1 − σ(z)), dZ with "
+    checked_by="the loss agrees with the mean of −y log σ(z) − (1 − y) log(1 − σ(z)), dZ with "
     "central finite differences of it, and both stay exact at z = ±1e4",
 )
 def check_bce_with_logits(bce_with_logits: Callable[..., tuple[float, np.ndarray]]) -> Problems:
     rng = np.random.default_rng(53)
     Z = 2 * rng.normal(size=(N, CLASSES))
-    T = rng.integers(0, 2, size=(N, CLASSES)).astype(np.float64)
+    Y = rng.integers(0, 2, size=(N, CLASSES)).astype(np.float64)
     entries = Z.size
-    answer = call_safely(bce_with_logits, Z, T, name="bce_with_logits")
+    answer = call_safely(bce_with_logits, Z, Y, name="bce_with_logits")
     loss, dZ = expect_tuple(answer, 2, "(loss, dZ)", "bce_with_logits")
 
     def definition() -> float:  # safe to evaluate as written for these moderate logits
         p = sigmoid(Z)
-        return float(np.mean(-T * np.log(p) - (1 - T) * np.log(1 - p)))
+        return float(np.mean(-Y * np.log(p) - (1 - Y) * np.log(1 - p)))
 
     right_loss = definition()
     loss_problems = compare_number(right_loss, loss, "loss")
@@ -288,33 +288,33 @@ def check_bce_with_logits(bce_with_logits: Callable[..., tuple[float, np.ndarray
                     right_loss * Z.shape[1],
                 ),
                 Mistake(
-                    "{name} swaps t and 1 − t: the term −t log σ(z) belongs to t = 1",
-                    binary_cross_entropy(Z, 1 - T)[0],
+                    "{name} swaps y and 1 − y: the term −y log σ(z) belongs to y = 1",
+                    binary_cross_entropy(Z, 1 - Y)[0],
                 ),
             ],
         )
     p = sigmoid(Z)
     dZ_mistakes = [
         Mistake(
-            f"{{name}} is σ(z) − t without the 1/(N·C): the loss is a mean over all N·C = "
+            f"{{name}} is σ(z) − y without the 1/(N·C): the loss is a mean over all N·C = "
             f"{entries} entries",
-            p - T,
+            p - Y,
         ),
         Mistake(
             "{name} is divided by N only: the loss is a mean over all N·C entries, so divide by "
             f"N·C = {entries}",
-            (p - T) / len(Z),
+            (p - Y) / len(Z),
         ),
         Mistake(
             "{name} multiplies by σ'(z) = σ(z)(1 − σ(z)): from the logits the σ' cancels, "
-            "∂L/∂z = (σ(z) − t)/(N·C)",
-            (p - T) * p * (1 - p) / entries,
+            "∂ℒ/∂z = (σ(z) − y)/(N·C)",
+            (p - Y) * p * (1 - p) / entries,
         ),
-        Mistake("{name} uses the logit z where the probability σ(z) belongs", (Z - T) / entries),
+        Mistake("{name} uses the logit z where the probability σ(z) belongs", (Z - Y) / entries),
         Mistake(
             "{name} has the opposite sign: ∂ℒ/∂z is the prediction minus the target, "
             "(σ(z) − y)/(N·C)",
-            (T - p) / entries,
+            (Y - p) / entries,
         ),
     ]
     gradient = numerical_gradient(definition, Z)
