@@ -192,7 +192,7 @@ def batch(tmp_path_factory):
 
 
 def items(record):
-    return {it["item"]: it for it in record["items"]}
+    return {it.item: it for it in record.items}
 
 
 def feedback(out, student):
@@ -202,70 +202,70 @@ def feedback(out, student):
 def assert_others_pass(record, *but):
     for name, it in items(record).items():
         if name not in but:
-            assert it["status"] == "passed", (name, it)
+            assert it.status == "passed", (name, it)
 
 
 def test_correct_submission_gets_full_points(batch):
     out, records = batch
     r = records["correct"]
-    assert r["score"] == r["max_score"] == 14 and not r["repairs"] and not r["problems"]
+    assert r.score == r.max_score == 14 and not r.repairs and not r.problems
     assert (out / "feedback" / "correct.html").read_text().count("passed") >= 5
 
 
 def test_blank_exercise_gets_zero_not_attempted(batch):
     r = batch[1]["blank"]
-    assert r["score"] == 0
-    assert {it["status"] for it in r["items"]} == {"not attempted"}
+    assert r.score == 0
+    assert {it.status for it in r.items} == {"not attempted"}
 
 
 def test_wrong_answer_gets_partial_points_and_a_diagnosis(batch):
     out, records = batch
     r = records["wrong"]
-    assert r["score"] == 12
-    assert items(r)["tanh_backward"]["status"] == "failed"
-    assert items(r)["tanh_backward"]["messages"]
-    assert items(r)["tanh_backward"]["messages"][0] in feedback(out, "wrong")
+    assert r.score == 12
+    assert items(r)["tanh_backward"].status == "failed"
+    assert items(r)["tanh_backward"].messages
+    assert items(r)["tanh_backward"].messages[0] in feedback(out, "wrong")
 
 
 def test_infinite_loop_is_stopped_and_reported(batch):
     _out, records = batch
     r = records["infinite_loop"]
-    assert items(r)["tanh_backward"]["status"] == "error"
-    assert "Timeout" in items(r)["tanh_backward"]["messages"][0]
-    assert any("longer than 5 s" in p for p in r["problems"])
+    assert items(r)["tanh_backward"].status == "error"
+    assert "Timeout" in items(r)["tanh_backward"].messages[0]
+    assert any("longer than 5 s" in p for p in r.problems)
     assert_others_pass(r, "tanh_backward")
 
 
 def test_memory_bomb_becomes_memory_error(batch):
     r = batch[1]["memory_bomb"]
-    assert any("MemoryError" in p for p in r["problems"])
-    assert "MemoryError" in items(r)["relu_backward"]["messages"][0]
+    assert any("MemoryError" in p for p in r.problems)
+    assert "MemoryError" in items(r)["relu_backward"].messages[0]
     assert_others_pass(r, "relu_backward")
 
 
 def test_sys_exit_and_os_exit_are_reported(batch):
     _out, records = batch
     r = records["sys_exit"]
-    assert any("sys.exit" in p for p in r["problems"])
-    assert "kernel died" in items(r)["relu_backward"]["messages"][0]
+    assert any("sys.exit" in p for p in r.problems)
+    assert "kernel died" in items(r)["relu_backward"].messages[0]
     assert_others_pass(r, "relu_backward")  # the kernel was restarted for the rest
     dies = records["kernel_dies"]
-    assert any("killed the kernel" in p for p in dies["problems"])
-    assert items(dies)["tanh_backward"]["status"] == "error"
+    assert any("killed the kernel" in p for p in dies.problems)
+    assert items(dies)["tanh_backward"].status == "error"
     assert_others_pass(dies, "tanh_backward")
 
 
 def test_deleted_duplicated_and_retyped_cells_are_repaired(batch):
     out, records = batch
     deleted = records["deleted"]
-    assert items(deleted)["tanh_backward"]["status"] == "not attempted"
-    assert any("missing" in m for m in deleted["repairs"])
+    assert items(deleted)["tanh_backward"].status == "not attempted"
+    assert any("missing" in m for m in deleted.repairs)
     assert_others_pass(deleted, "tanh_backward")
     dup = records["duplicated"]
-    assert dup["score"] == 14 and any("2 times" in m for m in dup["repairs"])
+    assert dup.score == 14 and any("2 times" in m for m in dup.repairs)
     retyped = records["retyped"]
-    assert retyped["score"] == 14
-    text = "\n".join(retyped["repairs"])
+    assert retyped.score == 14
+    text = "\n".join(retyped.repairs)
     assert "no nbgrader metadata" in text and "markdown" in text and "edited" in text
     assert "no nbgrader metadata" in feedback(out, "retyped")
 
@@ -273,13 +273,13 @@ def test_deleted_duplicated_and_retyped_cells_are_repaired(batch):
 def test_monkeypatching_and_fake_prints_change_nothing(batch):
     records = batch[1]
     for student in ("monkeypatch", "fake_pass"):
-        assert records[student]["score"] == 0, student
-        assert {it["status"] for it in records[student]["items"]} == {"not attempted"}
+        assert records[student].score == 0, student
+        assert {it.status for it in records[student].items} == {"not attempted"}
 
 
 def test_writing_into_the_output_folder_has_no_effect(batch):
     out, records = batch
-    assert records["writes_output"]["score"] == 14
+    assert records["writes_output"].score == 14
     assert "hacked" not in (out / "grades.csv").read_text()
     assert not (out / "feedback" / "writer.txt").exists()
     assert not (out / "out").exists()
@@ -293,22 +293,23 @@ def test_bad_files_are_reported_and_odd_notebooks_graded(batch):
     assert "not JSON" in reasons["not_json"] and "empty" in reasons["empty"]
     assert "06_training" in reasons["other_exercise"]
     bare = records["no_metadata"]
-    assert bare["score"] == 14 and "no nbgrader metadata" in bare["repairs"][0]
+    assert bare.score == 14 and "no nbgrader metadata" in bare.repairs[0]
     huge = records["huge_output"]
-    assert huge["score"] == 14 and any("truncated" in p for p in huge["problems"])
+    assert huge.score == 14 and any("truncated" in p for p in huge.problems)
 
 
 def test_grade_table_and_summary(batch):
     out, records = batch
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == NBGRADER_COLUMNS + ITEMS
-    assert len(rows) == sum("items" in r for r in records.values()) == 15
+    assert list(rows[0]) == [*NBGRADER_COLUMNS, *ITEMS, "status", "reason"]
+    assert len(rows) == len(records) == 18  # every submission has a row
+    assert sum(r.graded for r in records.values()) == 15
     correct = next(r for r in rows if r["student_id"] == "correct")
     assert float(correct["score"]) == 14 and correct["assignment"] == NAME
     with open(out / "summary.csv") as f:
         summary = {row["item"]: row for row in csv.DictReader(f)}
-    assert set(summary) == set(ITEMS)
+    assert {row["item"] for row in summary.values()} == set(ITEMS)
     assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -178,8 +178,10 @@ class Remote:
 class Session:
     """A kernel with the student's definitions, and calls into it."""
 
-    def __init__(self, kernel: Kernel, setup: list[str]) -> None:
+    def __init__(self, kernel: Kernel, setup: list[str], source: str | None = None) -> None:
         self.kernel = kernel
+        self.source = source  # the student's code, for the forbidden-shortcut check
+        self.deadline = float("inf")
         self.setup = setup  # the cells that define the student's functions
         self.skip: set[int] = set()  # cells that killed the kernel
         self.deaths = 0
@@ -190,8 +192,10 @@ class Session:
         if problem not in self.cell_problems:
             self.cell_problems.append(problem)
 
-    def prepare(self) -> None:
+    def prepare(self, deadline: float | None = None) -> None:
         """Start the kernel and run the definitions; a cell that kills it is skipped."""
+        if deadline is not None:
+            self.deadline = deadline
         self.kernel.start()
         for i, source in enumerate(self.setup):
             if i in self.skip:
@@ -293,14 +297,16 @@ def _error(grade_id: str, max_points: float, message: str) -> Result:
     return Result(grade_id, 0.0, max_points, False, [message], ERROR)
 
 
-def evaluate(session: Session, grade_id: str, names: list[str]) -> tuple[Result, bool]:
-    """The item's Result, and whether it was checked in the student's kernel."""
+def evaluate(
+    session: Session, grade_id: str, names: list[str], deadline: float | None = None
+) -> Result:
+    """The item's Result."""
     item = load_items()[grade_id]
     if grade_id in KERNEL_CHECKED:
-        return session.check_in_kernel(grade_id, names), True
+        return session.check_in_kernel(grade_id, names)
     try:
-        return item.run(*(Remote(session, n) for n in names)), False
+        return item.run(*(Remote(session, n) for n in names))
     except CannotForward:
-        return session.check_in_kernel(grade_id, names), True
+        return session.check_in_kernel(grade_id, names)
     except KernelDied as exc:
-        return _error(grade_id, item.points, str(exc)), False
+        return _error(grade_id, item.points, str(exc))
