@@ -16,7 +16,7 @@ from bpcourse.grading.match import (
     repair,
 )
 from bpcourse.grading.model import GradeRecord, ItemRecord
-from bpcourse.grading.record import Session, evaluate
+from bpcourse.grading.record import NotebookTimeout, Session, evaluate
 from bpcourse.grading.run import Kernel, Limits
 
 
@@ -60,16 +60,23 @@ def grade_one(
         session.prepare(deadline)
         for item in exercise.items:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the notebook's time budget ({limits.notebook:g} s) was spent")
+                raise NotebookTimeout()
             results.append(evaluate(session, item.grade_id, item.names, deadline))
-    except Exception as exc:  # the kernel would not start, died for good, or ran out of time
-        problems.append(f"grading stopped early: {type(exc).__name__}: {exc}")
+    except (Exception, NotebookTimeout) as exc:  # no kernel, died for good, or out of time
+        if isinstance(exc, NotebookTimeout):
+            why = f"the notebook's time budget ({limits.notebook:g} s) was spent"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        problems.append(f"grading stopped early: {why}")
         done = {r.item for r in results}
         for item in exercise.items:
             if item.grade_id not in done:
-                results.append(Result(item.grade_id, 0.0, item.points, False, [str(exc)], ERROR))
+                results.append(Result(item.grade_id, 0.0, item.points, False, [why], ERROR))
     finally:
-        kernel.close()
+        try:
+            kernel.close()
+        except BaseException:  # the processes are killed by group in any case
+            pass
     problems = session.cell_problems + problems
     if kernel.output_capped:
         problems.append("some outputs were too large and were truncated")

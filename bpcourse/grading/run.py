@@ -197,7 +197,10 @@ class Kernel:
 
     def close(self) -> None:
         """Stop the kernel, kill every process of its group(s), remove the scratch folder."""
-        self.stop()
+        try:
+            self.stop()
+        except BaseException:  # the group is killed below in any case
+            self.client = None
         for pgid in self.pgids:
             try:
                 os.killpg(pgid, signal.SIGKILL)
