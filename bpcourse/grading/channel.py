@@ -70,6 +70,10 @@ class _Writer:
     def encode(self, value: Any, depth: int = 0) -> Any:
         if depth > DEPTH_LIMIT:
             raise ChannelError("the value is nested too deeply")
+        if isinstance(value, np.generic):
+            if value.dtype.kind not in PLAIN_KINDS:
+                raise ChannelError(f"a NumPy scalar of dtype {value.dtype} cannot be sent")
+            return {"__np__": [value.dtype.str, self.encode(value.item(), depth + 1)]}
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, int) and not isinstance(value, bool):
@@ -80,10 +84,6 @@ class _Writer:
             return {"__complex__": [self.encode(value.real), self.encode(value.imag)]}
         if isinstance(value, np.ndarray):
             return self.array(value)
-        if isinstance(value, np.generic):
-            if value.dtype.kind not in PLAIN_KINDS:
-                raise ChannelError(f"a NumPy scalar of dtype {value.dtype} cannot be sent")
-            return {"__np__": [value.dtype.str, self.encode(value.item(), depth + 1)]}
         if isinstance(value, tuple):
             return {"__tuple__": [self.encode(v, depth + 1) for v in value]}
         if isinstance(value, list):
