@@ -349,3 +349,17 @@ def test_an_interrupted_run_resumes(tmp_path):
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"done", "todo"}
     assert float(rows["done"]["score"]) == 7 and float(rows["todo"]["score"]) == 0
+
+
+def test_without_the_sandbox_it_says_so_loudly(tmp_path, capsys):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(solution(), folder / "ann.ipynb")
+    out = tmp_path / "out"
+    assert main(["grade", str(folder), "--out", str(out), "--no-progress", "--no-sandbox"]) == 0
+    printed = capsys.readouterr()
+    assert "WARNING" in printed.err and "NONE" in printed.out
+    record = read_journal(out)["ann"]
+    assert record.score == 14 and record.sandbox == "limits only"
+    assert "WITHOUT the bubblewrap sandbox" in feedback(out, "ann")
+    assert any("without the sandbox" in p for p in record.problems)

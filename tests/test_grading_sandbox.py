@@ -87,16 +87,19 @@ class Listener:
 
 
 def attacks(subs: Path, out: Path, outside: Path, port: int) -> dict[str, object]:
+    targets = (str(out / "grades.csv"), str(outside / "daemon"))
+    loop = (
+        "import time\n"
+        "for _ in range(150):\n"
+        "    time.sleep(0.2)\n"
+        f"    for p in {targets!r}:\n"
+        "        try: open(p, 'w').write('hacked')\n"
+        "        except OSError: pass\n"
+        f"# {TOKEN}"
+    )
     daemon = (
         "import subprocess, sys\n"
-        "code = ('import time, os\\n'\n"
-        f"        'for _ in range(150):\\n'\n"
-        f"        '    time.sleep(0.2)\\n'\n"
-        f"        '    for p in ({str(out / 'grades.csv')!r}, {str(outside / 'daemon')!r}):\\n'\n"
-        '        \'        try: open(p, "w").write("hacked")\\n\'\n'
-        "        '        except OSError: pass\\n'\n"
-        f"        '# {TOKEN}')\n"
-        "subprocess.Popen([sys.executable, '-c', code], start_new_session=True,\n"
+        f"subprocess.Popen([sys.executable, '-c', {loop!r}], start_new_session=True,\n"
         "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
     )
     spy = (
@@ -115,12 +118,13 @@ def attacks(subs: Path, out: Path, outside: Path, port: int) -> dict[str, object
         "    for path in glob.glob(folder + '/correct.ipynb'):\n"
         "        try: stolen = open(path).read()\n"
         "        except OSError: pass\n"
+        "def tanh_backward(dA, A):\n"
+        "    raise NotImplementedError()\n"
         "if stolen:\n"
         "    import json\n"
         "    for cell in json.loads(stolen)['cells']:\n"
-        "        if cell['cell_type'] == 'code' and 'def ' in ''.join(cell['source']):\n"
-        "            try: exec(''.join(cell['source']))\n"
-        "            except Exception: pass\n"
+        "        if 'def tanh_backward' in ''.join(cell['source']):\n"
+        "            exec(''.join(cell['source']))\n"
         f"open({str(outside / 'spy')!r}, 'w').write(str(len(seen)))\n"
     )
     network = (
@@ -165,7 +169,7 @@ def attacks(subs: Path, out: Path, outside: Path, port: int) -> dict[str, object
     return {
         "correct": solution(),
         "daemon": with_cell(solution(), daemon),
-        "spy": with_cell(blank(), spy),
+        "spy": spy_notebook(spy),
         "network": with_cell(solution(), network),
         "writer": with_cell(solution(), writer),
         "evil_return": evil,
@@ -173,6 +177,13 @@ def attacks(subs: Path, out: Path, outside: Path, port: int) -> dict[str, object
         "surrogate": surrogate,
         "wrong_after_evil": nbformat.read(EXERCISE, as_version=4),
     }
+
+
+def spy_notebook(spy: str):
+    """The blank exercise whose tanh_backward answer is copied from a classmate's file."""
+    nb = blank()
+    answer(nb, "tanh_backward").source = spy
+    return nb
 
 
 def processes_with(text: str) -> list[str]:
@@ -195,15 +206,15 @@ def batch(tmp_path_factory):
     subs, out, outside = base / "submissions", base / "out", base / "outside"
     for folder in (subs, outside):
         folder.mkdir()
+    for leftover in (Path("/etc/bpgrade-attack"), ROOT / "bpcourse" / "checking" / "attack.py"):
+        leftover.unlink(missing_ok=True)  # from a run without the sandbox
     listener = Listener()
     for student, nb in attacks(subs, out, outside, listener.port).items():
         nbformat.write(nb, subs / f"{student}.ipynb")
     before = (subs / "correct.ipynb").read_bytes()
     start = time.monotonic()
-    code = main(
-        ["grade", str(subs), "--out", str(out), "--jobs", "2", "--timeout", "20"]
-        + ["--exercise", NAME, "--no-progress"]
-    )
+    args = ["--jobs", "2", "--timeout", "20", "--exercise", NAME, "--no-progress"]
+    code = main(["grade", str(subs), "--out", str(out), *args])
     seconds = time.monotonic() - start
     assert code == 0
     time.sleep(3)  # a surviving daemon would have written by now
@@ -305,3 +316,13 @@ def test_private_tmp_and_scratch_are_writable_inside():
     finally:
         kernel.close()
     assert not kernel.root.exists()
+
+
+def test_the_attacks_are_valid_python(tmp_path):
+    """A fixture with a syntax error would "fail to escape" for the wrong reason."""
+    import ast
+
+    for student, nb in attacks(tmp_path, tmp_path, tmp_path, 1).items():
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                ast.parse(cell.source, filename=student)
