@@ -255,3 +255,16 @@ def test_course_option_and_any_exercise_found(tmp_path):
         found = load_exercises(folder)
     assert list(found) == ["05_activations_and_losses"]
     assert sum(i.points for i in found["05_activations_and_losses"].items) == 14
+
+
+def test_unused_demonstration_loops_of_the_exercise_are_left_out():
+    from bpcourse.grading.slim import slim
+
+    demo = "import math\nfor k in range(10**9):\n    acc = k\nx = 2"
+    mine = "def f(y):\n    return y * x"
+    uses = "def g(y, k=0):\n    return acc + y"
+    assert slim([demo, mine], [True, False]) == ["import math\nx = 2", mine]
+    assert slim([demo, uses], [True, False]) == [demo, uses]  # acc is read: kept
+    assert slim([demo, mine], [False, False]) == [demo, mine]  # the student's: kept
+    local = "def h(k):\n    acc = 1\n    return acc + k"  # its own acc, not the loop's
+    assert slim([demo, local], [True, False])[0] == "import math\nx = 2"

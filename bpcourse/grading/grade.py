@@ -52,7 +52,7 @@ def grade_one(
         repairs.insert(0, f"the notebook was recognised {how}")
     kernel = Kernel(limits)
     record.sandbox = kernel.mode
-    session = Session(kernel, cells_to_run(fixed), source=exercise.student_source(fixed))
+    session = Session(kernel, cells_to_run(fixed, exercise), source=exercise.student_source(fixed))
     results: list[Result] = []
     problems: list[str] = []
     deadline = start + limits.notebook

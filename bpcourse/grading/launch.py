@@ -24,10 +24,23 @@ def set_limits(memory: int, cpu: int, nproc: int) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
+def die_with_parent() -> None:
+    """Linux: the kernel is killed when the process that started it dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except Exception:
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     memory, cpu, nproc = (int(a) for a in args[:3])
     set_limits(memory, cpu, nproc)
+    die_with_parent()
     # In a PID namespace the parent is PID 1 there, never the grader's PID: ipykernel's
     # parent poller would shut the kernel down. bwrap --die-with-parent does that job.
     os.environ.pop("JPY_PARENT_PID", None)

@@ -309,8 +309,9 @@ def repair(nb: Any, exercise: Exercise) -> tuple[Any, list[str]]:
     return out, repairs
 
 
-def cells_to_run(nb: Any) -> list[str]:
-    """The code to run in the kernel: every code cell but the checks and the summary."""
+def cells_to_run(nb: Any, exercise: Exercise | None = None) -> list[str]:
+    """The code to run in the kernel: every code cell but the checks and the summary (and,
+    given the exercise, its own demonstration loops that nothing uses: `slim`)."""
     sources = []
     for cell in nb.cells:
         if cell.cell_type != "code" or _meta(cell).get("grade"):
@@ -320,4 +321,13 @@ def cells_to_run(nb: Any) -> list[str]:
         ):
             continue
         sources.append(cell.source)
-    return sources
+    if exercise is None:
+        return sources
+    from bpcourse.grading.slim import slim
+
+    mine = {
+        c.source
+        for c in exercise.nb.cells
+        if c.cell_type == "code" and not _meta(c).get("solution")
+    }
+    return slim(sources, [s in mine for s in sources])
