@@ -262,9 +262,24 @@ def test_unused_demonstration_loops_of_the_exercise_are_left_out():
 
     demo = "import math\nfor k in range(10**9):\n    acc = k\nx = 2"
     mine = "def f(y):\n    return y * x"
-    uses = "def g(y, k=0):\n    return acc + y"
+    uses = "def g(y, k=0):\n    return acc + x + y"
     assert slim([demo, mine], [True, False]) == ["import math\nx = 2", mine]
     assert slim([demo, uses], [True, False]) == [demo, uses]  # acc is read: kept
     assert slim([demo, mine], [False, False]) == [demo, mine]  # the student's: kept
     local = "def h(k):\n    acc = 1\n    return acc + k"  # its own acc, not the loop's
-    assert slim([demo, local], [True, False])[0] == "import math\nx = 2"
+    assert slim([demo, local], [True, False])[0] == "import math"  # x is not read either
+
+
+def test_only_displays_and_unused_names_are_left_out():
+    from bpcourse.grading.slim import slim
+
+    demo = (
+        "import numpy as np\nnp.random.seed(0)\ndata = np.ones(3)\ndata[0] = 5\n"
+        "big = np.ones(10)\nprint(big)\nbig.shape\nshown = big.sum()"
+    )
+    kept = slim([demo, "def f():\n    return data"], [True, False])[0]
+    # displays go; `big` stays: it calls np, which what runs reads (np's state may change)
+    assert kept == demo.replace("print(big)\nbig.shape\n", "")
+    loader = "digits = load_digits()\nprint(digits)"
+    assert slim([loader, "def f():\n    return 1"], [True, False])[0] == ""
+    assert slim([loader], [True], needed=("digits",))[0] == "digits = load_digits()"

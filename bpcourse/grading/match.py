@@ -330,4 +330,5 @@ def cells_to_run(nb: Any, exercise: Exercise | None = None) -> list[str]:
         for c in exercise.nb.cells
         if c.cell_type == "code" and not _meta(c).get("solution")
     }
-    return slim(sources, [s in mine for s in sources])
+    needed = tuple(n for item in exercise.items for n in item.names)
+    return slim(sources, [s in mine for s in sources], needed)
