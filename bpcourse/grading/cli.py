@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import multiprocessing
-import os
 import signal
 import sys
 from pathlib import Path
@@ -84,8 +83,6 @@ _STATE: dict[str, Any] = {}
 
 
 def _init(exercises: Path, limits: Limits, assignment: str | None) -> None:
-    if hasattr(os, "setpgid"):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _parent_death_signal()
     _STATE.update(exercises=load_exercises(exercises), limits=limits, assignment=assignment)
 
