@@ -303,6 +303,8 @@ def test_private_tmp_and_scratch_are_writable_inside():
     kernel = Kernel(Limits(timeout=20))
     try:
         kernel.start()
+        blocked = kernel.run(f"open({str(kernel.inbox / 'forged')!r}, 'w')")
+        assert blocked.error in ("OSError", "PermissionError"), blocked  # the calls' inputs
         run = kernel.run(
             "import os\nopen('/tmp/x', 'w').write('1'); open('here', 'w').write('1')\n"
             "print(os.getpid(), sorted(p for p in os.listdir('/proc') if p.isdigit()))\n"

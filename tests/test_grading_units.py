@@ -283,3 +283,19 @@ def test_only_displays_and_unused_names_are_left_out():
     loader = "digits = load_digits()\nprint(digits)"
     assert slim([loader, "def f():\n    return 1"], [True, False])[0] == ""
     assert slim([loader], [True], needed=("digits",))[0] == "digits = load_digits()"
+
+
+def test_a_linked_result_folder_is_refused(tmp_path):
+    scratch, elsewhere = tmp_path / "scratch", tmp_path / "elsewhere"
+    (scratch / "calls").mkdir(parents=True)
+    channel.write_value(elsewhere / "x", {"secret": 1})
+    (scratch / "calls" / "x").symlink_to(elsewhere / "x")
+    with pytest.raises(channel.ChannelError, match="result folder"):
+        channel.read_value(scratch / "calls" / "x", base=scratch)
+    (scratch / "calls" / "x").unlink()
+    (scratch / "calls").rmdir()
+    (scratch / "calls").symlink_to(elsewhere)
+    with pytest.raises(channel.ChannelError, match="result folder"):
+        channel.read_value(scratch / "calls" / "x", base=scratch)
+    channel.write_value(scratch / "ok", [1])
+    assert channel.read_value(scratch / "ok", base=scratch) == [1]

@@ -151,31 +151,50 @@ def write_value(folder: Path, value: Any, functions: bool = False) -> None:
 # --- decoding --------------------------------------------------------------------------------
 
 
-def _read_file(path: Path, limit: int) -> bytes:
+def _open_folder(folder: Path, base: Path | None) -> int:
+    """A descriptor of `folder`; below `base`, no component may be a symbolic link."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    try:
+        if base is None:
+            return os.open(folder, flags)
+        fd = os.open(base, flags)
+        for part in folder.relative_to(base).parts:
+            try:
+                inner = os.open(part, flags | nofollow, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = inner
+        return fd
+    except (OSError, ValueError) as exc:
+        raise ChannelError(f"cannot open the result folder ({exc})") from None
+
+
+def _read_file(name: str, limit: int, dir_fd: int) -> bytes:
     """The bytes of a regular file (never a link or a FIFO), at most `limit` of them."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(name, flags, dir_fd=dir_fd)
     except OSError as exc:
-        raise ChannelError(f"cannot open {path.name} ({exc.strerror})") from None
+        raise ChannelError(f"cannot open {name} ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise ChannelError(f"{path.name} is not a regular file")
+            raise ChannelError(f"{name} is not a regular file")
         if info.st_size > limit:
-            raise ChannelError(f"{path.name} is {info.st_size} bytes, over the limit {limit}")
+            raise ChannelError(f"{name} is {info.st_size} bytes, over the limit {limit}")
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(limit + 1)
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise ChannelError(f"{path.name} is over the limit of {limit} bytes")
+        raise ChannelError(f"{name} is over the limit of {limit} bytes")
     return data
 
 
 class _Reader:
-    def __init__(self, folder: Path, functions: bool) -> None:
-        self.folder = folder
+    def __init__(self, dir_fd: int, functions: bool) -> None:
+        self.dir_fd = dir_fd
         self.functions = functions
         self.nodes = 0
         self.bytes = 0
@@ -188,7 +207,7 @@ class _Reader:
             return self.arrays[k].copy()
         import io
 
-        data = _read_file(self.folder / f"{k}.npy", ARRAY_BYTES - self.bytes + 4096)
+        data = _read_file(f"{k}.npy", ARRAY_BYTES - self.bytes + 4096, self.dir_fd)
         self.bytes += len(data)
         if self.bytes > ARRAY_BYTES:
             raise ChannelError(f"the arrays are over {ARRAY_BYTES // 2**20} MiB in all")
@@ -271,13 +290,19 @@ class _Reader:
         return types.FunctionType(code, scope, spec["name"], defaults, closure or None)
 
 
-def read_value(folder: Path, functions: bool = False) -> Any:
+def read_value(folder: Path, functions: bool = False, base: Path | None = None) -> Any:
     """The value written into `folder` by `write_value`, read as data only, with limits.
 
+    With `base` (the kernel's scratch folder), no folder between it and `folder` may be a
+    symbolic link, so a kernel cannot point the grader at files outside its scratch space.
     `functions=True` only in the kernel, for the checker's functions sent to it."""
-    data = _read_file(folder / "value.json", JSON_LIMIT)
+    fd = _open_folder(folder, base)
     try:
-        tree = json.loads(data.decode("utf-8", errors="backslashreplace"))
-    except (ValueError, RecursionError) as exc:
-        raise ChannelError(f"the result is not JSON ({exc})") from None
-    return _Reader(folder, functions).decode(tree)
+        data = _read_file("value.json", JSON_LIMIT, fd)
+        try:
+            tree = json.loads(data.decode("utf-8", errors="backslashreplace"))
+        except (ValueError, RecursionError) as exc:
+            raise ChannelError(f"the result is not JSON ({exc})") from None
+        return _Reader(fd, functions).decode(tree)
+    finally:
+        os.close(fd)

@@ -180,8 +180,8 @@ class Session:
         self._revive()
         self.calls += 1
         token = secrets.token_hex(16)
-        inbox = self.kernel.scratch / "calls" / f"{token}.in"
-        outbox = self.kernel.scratch / "calls" / f"{token}.out"
+        inbox = self.kernel.inbox / token  # read-only in the sandbox
+        outbox = self.kernel.scratch / "calls" / token
         try:
             write_value(inbox, list(args), functions=True)
         except ChannelError as exc:
@@ -199,17 +199,20 @@ class Session:
             if run.died:
                 self.deaths += 1
                 raise KernelDied(f"the kernel died while running {name} ({run.message})")
-            if not outbox.is_dir():
+            if not outbox.is_dir() or outbox.is_symlink():
                 raise RuntimeError(f"{name} gave no result ({run.error}: {run.message})".rstrip())
             try:
-                out = read_value(outbox)
+                out = read_value(outbox, base=self.kernel.scratch)
                 kind = out["kind"]
             except (ChannelError, KeyError, TypeError) as exc:
                 raise TypeError(
                     f"{name} returned something the grader cannot read back ({exc})"
                 ) from None
         finally:
-            shutil.rmtree(outbox, ignore_errors=True)
+            if outbox.is_symlink():
+                outbox.unlink()
+            else:
+                shutil.rmtree(outbox, ignore_errors=True)
         if kind == "not attempted":
             raise NotImplementedError()
         if kind == "raised":

@@ -133,11 +133,12 @@ class Kernel:
         self.workdir = self.scratch / "work"
         self.home = self.scratch / "home"
         self.ipc = self.scratch / "ipc"
-        for folder in (self.workdir, self.home, self.ipc):
+        self.inbox = self.root / "in"  # the calls' arguments: read-only in the sandbox
+        for folder in (self.workdir, self.home, self.ipc, self.inbox, self.scratch / "calls"):
             folder.mkdir(parents=True)
         prefix = []
         if self.mode == BUBBLEWRAP:
-            prefix = bwrap_argv(found.bwrap_path, self.scratch, self.workdir)
+            prefix = bwrap_argv(found.bwrap_path, self.scratch, self.workdir, [self.inbox])
         self.spec_dirs = write_kernelspec(self.root / "spec", limits, prefix)
         self.client: NotebookClient | None = None
         self.output_capped = False

@@ -82,8 +82,11 @@ def python_paths() -> list[str]:
     return [p for p in existing if not any(p != q and p.startswith(q + os.sep) for q in existing)]
 
 
-def bwrap_argv(bwrap: str, scratch: Path, workdir: Path) -> list[str]:
-    """The bwrap command line for a kernel whose only writable folder is `scratch`."""
+def bwrap_argv(
+    bwrap: str, scratch: Path, workdir: Path, readable: list[Path] | None = None
+) -> list[str]:
+    """The bwrap command line for a kernel whose only writable folder is `scratch` (and
+    which may also read the folders `readable`)."""
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
     argv += ["--uid", str(UID), "--gid", str(UID), "--cap-drop", "ALL"]
     for path in SYSTEM:
@@ -96,6 +99,8 @@ def bwrap_argv(bwrap: str, scratch: Path, workdir: Path) -> list[str]:
     for path in python_paths():
         argv += ["--ro-bind", path, path]
     argv += ["--bind", str(scratch), str(scratch), "--chdir", str(workdir)]
+    for folder in readable or []:
+        argv += ["--ro-bind", str(folder), str(folder)]
     argv += ["--hostname", "sandbox", "--"]
     return argv
 
