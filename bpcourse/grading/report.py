@@ -262,49 +262,64 @@ def _figure(out: Path, graded: list[GradeRecord], table: dict[str, Counter[str]]
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     names = list(table)
-    height = max(4.0, 0.45 * len(names) + 1.5)
+    colours = {
+        "passed": "#2e7d32",
+        "failed": "#b71c1c",
+        "not attempted": "#9e9e9e",
+        "error": "#e65100",
+    }
+    palette = ["#6a1b9a", "#1565c0", "#00838f", "#f9a825", "#4e342e", "#ad1457", "#283593"]
+    mistakes = sorted({d for c in table.values() for d in c if d not in colours})
+    for k, d in enumerate(mistakes):
+        colours[d] = palette[k % len(palette)]
+    height = max(4.0, 0.45 * len(names) + 0.3 * min(len(mistakes), 12) + 2.0)
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(14, height), gridspec_kw={"width_ratios": [2.2, 1]}
     )
-    colours = {"passed": "#2e7d32", "not attempted": "#9e9e9e", "error": "#e65100"}
-    palette = ["#c62828", "#6a1b9a", "#1565c0", "#00838f", "#f9a825", "#4e342e", "#ad1457"]
-    labels: dict[str, str] = {}
     for y, name in enumerate(names):
         counts = table[name]
         total = sum(counts.values())
         start = 0.0
-        order = sorted(counts, key=lambda d: (d != "passed", -counts[d], d))
-        for k, d in enumerate(order):
+        for d in sorted(counts, key=lambda d: (d != "passed", -counts[d], d)):
             share = 100 * counts[d] / total
-            colour = colours.get(d, palette[k % len(palette)])
-            left.barh(y, share, left=start, color=colour, edgecolor="white")
-            if share >= 12:
-                text = d if len(d) <= 28 else d[:26] + "…"
+            left.barh(y, share, left=start, color=colours[d], edgecolor="white")
+            if share >= 8:
                 left.text(
                     start + share / 2,
                     y,
-                    f"{text}\n{share:.0f}%",
+                    f"{share:.0f}%",
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=8,
                     color="white",
                 )
-            labels.setdefault(d, colour)
             start += share
     left.set_yticks(range(len(names)), names)
     left.set_xlim(0, 100)
     left.invert_yaxis()
     left.set_xlabel("submissions (% of graded)")
     left.set_title("What the class got wrong: diagnosis per item")
+    shown = [
+        d
+        for d in ("passed", "failed", "not attempted", "error")
+        if any(d in c for c in table.values())
+    ]
+    handles = [Patch(color=colours[d], label=d) for d in shown]
+    handles += [
+        Patch(color=colours[d], label="likely: " + (d if len(d) <= 90 else d[:88] + "…"))
+        for d in mistakes[:12]
+    ]
+    fig.legend(handles=handles, loc="lower left", fontsize=8, ncol=1, frameon=False)
     scores = [r.score / r.max_score * 100 for r in graded if r.max_score]
-    right.hist(scores, bins=10, range=(0, 100), color="#1565c0", edgecolor="white")
+    right.hist(scores, bins=10, range=(0, 100), color="#455a64", edgecolor="white")
     right.set_xlabel("score (% of the maximum)")
     right.set_ylabel("students")
     right.yaxis.get_major_locator().set_params(integer=True)
     right.set_title(f"Scores ({len(scores)} graded)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, min(0.6, 0.04 + 0.045 * len(handles) * 4 / height), 1, 1))
     tmp = out / ".summary.tmp.png"
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
