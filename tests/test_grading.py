@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -155,6 +156,15 @@ def submissions():
     subs["other_exercise"] = nbformat.read(
         ROOT / "solutions" / "06_training_a_multilayer_perceptron.ipynb", 4
     )
+    big = solution()
+    big.cells[1].outputs = [nbformat.v4.new_output("stream", text="y" * 25_000_000 + "\udcff")]
+    subs["big_outputs"] = json.dumps(big)  # ASCII: the lone surrogate as an escape
+    subs["old_format"] = nbformat.writes(nbformat.convert(solution(), 3), version=3)
+    bad = nbformat.writes(solution()).encode("utf-8")
+    subs["bad_bytes"] = bad.replace(b"# Exercise", b"# Exercise \xff\xfe", 1)
+    subs['=HYPERLINK("evil.example")'] = solution()
+    subs[unicodedata.normalize("NFC", "josé")] = solution()
+    subs[unicodedata.normalize("NFD", "josé")] = solution()
     subs["not_json"] = "this is { not a notebook"
     subs["empty"] = ""
     return subs
@@ -167,7 +177,9 @@ def batch(tmp_path_factory):
     folder.mkdir()
     for student, nb in submissions().items():
         path = folder / f"{student}.ipynb"
-        if isinstance(nb, str):
+        if isinstance(nb, bytes):
+            path.write_bytes(nb)
+        elif isinstance(nb, str):
             path.write_text(nb)
         else:
             nbformat.write(nb, path)
@@ -289,7 +301,8 @@ def test_bad_files_are_reported_and_odd_notebooks_graded(batch):
     out, records = batch
     with open(out / "ungradable.csv") as f:
         reasons = {row["student_id"]: row["reason"] for row in csv.DictReader(f)}
-    assert set(reasons) == {"not_json", "empty", "other_exercise"}
+    josé = unicodedata.normalize("NFC", "josé")
+    assert set(reasons) == {"not_json", "empty", "other_exercise", f"{josé} (duplicate 1)"}
     assert "not JSON" in reasons["not_json"] and "empty" in reasons["empty"]
     assert "06_training" in reasons["other_exercise"]
     bare = records["no_metadata"]
@@ -303,8 +316,8 @@ def test_grade_table_and_summary(batch):
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == [*NBGRADER_COLUMNS, *ITEMS, "status", "reason"]
-    assert len(rows) == len(records) == 18  # every submission has a row
-    assert sum(r.graded for r in records.values()) == 15
+    assert len(rows) == len(records) == 24  # every submission has a row
+    assert sum(r.graded for r in records.values()) == 20
     correct = next(r for r in rows if r["student_id"] == "correct")
     assert float(correct["score"]) == 14 and correct["assignment"] == NAME
     with open(out / "summary.csv") as f:
@@ -363,3 +376,38 @@ def test_without_the_sandbox_it_says_so_loudly(tmp_path, capsys):
     assert record.score == 14 and record.sandbox == "limits only"
     assert "WITHOUT the bubblewrap sandbox" in feedback(out, "ann")
     assert any("without the sandbox" in p for p in record.problems)
+
+
+def test_correct_work_is_never_lost_to_its_form(batch):
+    _out, records = batch
+    for student in ("big_outputs", "old_format", "bad_bytes"):
+        assert records[student].score == 14, (student, records[student])
+    assert any("nbformat 3" in m for m in records["old_format"].repairs)
+
+
+def test_ids_are_nfc_and_formulas_neutralised_in_the_table(batch):
+    out, records = batch
+    josé = unicodedata.normalize("NFC", "josé")
+    assert records[josé].score == 14
+    assert "another submission has the student id" in records[f"{josé} (duplicate 1)"].ungradable
+    with open(out / "grades.csv", encoding="utf-8") as f:
+        ids = [row["student_id"] for row in csv.DictReader(f)]
+    assert '\'=HYPERLINK("evil.example")' in ids
+    assert not any(i.startswith(("=", "+", "-", "@")) for i in ids)
+    assert all(unicodedata.is_normalized("NFC", i) for i in ids)
+
+
+def test_a_notebook_has_a_time_budget(tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    slow = solution()
+    for _ in range(300):
+        slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(0.05)"))
+    nbformat.write(slow, folder / "slow.ipynb")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--notebook-timeout", "6", "--no-progress"]
+    assert main(["grade", str(folder), *args]) == 0
+    record = read_journal(out)["slow"]
+    assert record.seconds < 20 and record.score == 0
+    assert any("time budget (6 s)" in p for p in record.problems), record.problems
+    assert len(record.items) == len(ITEMS)  # every item has its row, with the reason
