@@ -411,3 +411,33 @@ def test_a_notebook_has_a_time_budget(tmp_path):
     assert record.seconds < 20 and record.score == 0
     assert any("time budget (6 s)" in p for p in record.problems), record.problems
     assert len(record.items) == len(ITEMS)  # every item has its row, with the reason
+
+
+def test_exercises_01_and_02_are_checked_outside_the_kernel(tmp_path):
+    """Exercise 01 passes the checker's own functions (sent to the kernel as code); exercise
+    02's adapters return plain data. A patched check in the kernel gains nothing."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name, short in (
+        ("01_derivatives_and_the_chain_rule", "ex01"),
+        ("02_computational_graphs_and_reverse_mode", "ex02"),
+    ):
+        nb = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", 4)
+        nbformat.write(nb, folder / f"{short}.ipynb")
+    ex02 = ROOT / "exercises" / "02_computational_graphs_and_reverse_mode.ipynb"
+    patched = nbformat.read(ex02, 4)
+    with_cell(
+        patched,
+        "import bpcourse.checking.registry as r\nfrom bpcourse.checking.result import Result\n"
+        "r.Item.run = lambda self, *a, **k: Result(self.grade_id, self.points, self.points, "
+        "True, [], 'passed')\n"
+        "r.Item.evaluate = r.Item.run\nimport numpy as np\nnp.allclose = lambda *a, **k: True",
+    )
+    nbformat.write(patched, folder / "ex02_patched.ipynb")
+    out = tmp_path / "out"
+    assert main(["grade", str(folder), "--out", str(out), "--no-progress", "--jobs", "2"]) == 0
+    records = read_journal(out)
+    for student in ("ex01", "ex02"):
+        r = records[student]
+        assert r.score == r.max_score > 0, (student, [i for i in r.items if i.status != "passed"])
+    assert records["ex02_patched"].score == 0

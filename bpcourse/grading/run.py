@@ -149,12 +149,16 @@ class Kernel:
         self.starts += 1
         for old in self.ipc.iterdir():
             old.unlink(missing_ok=True)
+        # IPC sockets in the scratch folder (the sandbox has no network); Windows has no
+        # IPC transport in ZeroMQ, and no sandbox either: TCP on the loopback there.
+        where = {"transport": "ipc", "ip": str(self.ipc / f"k{self.starts}")}
+        if os.name != "posix":
+            where = {"transport": "tcp", "ip": "127.0.0.1"}
         km = AsyncKernelManager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.spec_dirs)]),
-            transport="ipc",
-            ip=str(self.ipc / f"k{self.starts}"),
             connection_file=str(self.ipc / f"kernel{self.starts}.json"),
+            **where,
         )
         client = NotebookClient(
             nbformat.v4.new_notebook(),
