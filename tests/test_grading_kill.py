@@ -46,7 +46,8 @@ def rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_sigkill_leaves_a_valid_table_and_no_process(tmp_path):
+@pytest.mark.parametrize("sandbox", ["bubblewrap", "--no-sandbox"])
+def test_sigkill_leaves_a_valid_table_and_no_process(tmp_path, sandbox):
     subs, out, tmp = tmp_path / "subs", tmp_path / "out", tmp_path / "tmp"
     subs.mkdir(), tmp.mkdir()
     solution = nbformat.read(ROOT / "solutions" / f"{NAME}.ipynb", as_version=4)
@@ -59,6 +60,8 @@ def test_sigkill_leaves_a_valid_table_and_no_process(tmp_path):
     token = "bpgradekill" + secrets.token_hex(6)
     env = dict(os.environ, TMPDIR=str(tmp), BPGRADE_TEST_TOKEN=token)
     options = ["--jobs", "2", "--timeout", "120", "--no-progress"]
+    if sandbox.startswith("--"):
+        options.append(sandbox)
     grader = subprocess.Popen(
         [sys.executable, "-m", "bpcourse.grading", "grade", str(subs), "--out", str(out), *options],
         env=env,
