@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     graded = sum(r.graded for r in records.values())
     print(f"{graded} graded, {len(records) - graded} not gradable; results in {args.out}")
-    print(f"sandbox: {describe_mode(mode)}")
+    print(describe_mode(mode))
     return 0
 
 
