@@ -441,3 +441,28 @@ def test_exercises_01_and_02_are_checked_outside_the_kernel(tmp_path):
         r = records[student]
         assert r.score == r.max_score > 0, (student, [i for i in r.items if i.status != "passed"])
     assert records["ex02_patched"].score == 0
+
+
+def test_a_budget_spent_inside_a_call_leaves_the_next_student_unharmed(tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    slow = solution()
+    answer(
+        slow, "tanh_backward"
+    ).source = (
+        "import time\ndef tanh_backward(dA, A):\n    time.sleep(6)\n    return dA * (1 - A**2)"
+    )
+    answer(
+        slow, "relu_backward"
+    ).source = "def relu_backward(dA, Z):\n    time.sleep(6)\n    return dA * (Z > 0)"
+    nbformat.write(slow, folder / "a_slow.ipynb")
+    nbformat.write(solution(), folder / "b_correct.ipynb")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--notebook-timeout", "5", "--jobs", "1", "--no-progress"]
+    assert main(["grade", str(folder), *args]) == 0
+    records = read_journal(out)
+    assert records["b_correct"].score == 14
+    slow_record = records["a_slow"]
+    assert any("time budget" in p for p in slow_record.problems)
+    assert slow_record.score == 0 and len(slow_record.items) == len(ITEMS)
+    assert slow_record.seconds < 12

@@ -149,7 +149,7 @@ def grade(
             records[record.student_id] = record
             continue
         old = done.get(sub.student_id)
-        if old is not None and old.sha256 == file_hash(sub.path) and old.file == str(sub.path):
+        if old is not None and old.graded and old.sha256 == file_hash(sub.path):
             continue  # graded by an earlier run
         todo.append(sub)
     write_grades(out, records)

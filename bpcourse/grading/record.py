@@ -187,15 +187,15 @@ class Session:
         except ChannelError as exc:
             shutil.rmtree(inbox, ignore_errors=True)
             raise CannotForward(str(exc)) from None
+        limit = self._timeout()
         run = self.kernel.run(
-            f"_bpgrade_call({name!r}, {adapter!r}, {str(inbox)!r}, {str(outbox)!r})",
-            self._timeout(),
+            f"_bpgrade_call({name!r}, {adapter!r}, {str(inbox)!r}, {str(outbox)!r})", limit
         )
         shutil.rmtree(inbox, ignore_errors=True)
         try:
             if run.timed_out:
                 self.timeouts += 1
-                raise Timeout(f"stopped after {self.kernel.limits.timeout:g} s")
+                raise Timeout(f"stopped after {max(1, int(limit))} s")
             if run.died:
                 self.deaths += 1
                 raise KernelDied(f"the kernel died while running {name} ({run.message})")

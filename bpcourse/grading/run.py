@@ -236,7 +236,7 @@ class Kernel:
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells.append(cell)
         index = len(self.client.nb.cells) - 1
-        self.client.timeout = int(timeout or self.limits.timeout)
+        self.client.timeout = max(1, int(timeout or self.limits.timeout))
         try:
             self.client.execute_cell(cell, index)
         except CellTimeoutError:
