@@ -413,17 +413,25 @@ def test_a_notebook_has_a_time_budget(tmp_path):
     assert len(record.items) == len(ITEMS)  # every item has its row, with the reason
 
 
-def test_exercises_01_and_02_are_checked_outside_the_kernel(tmp_path):
-    """Exercise 01 passes the checker's own functions (sent to the kernel as code); exercise
-    02's adapters return plain data. A patched check in the kernel gains nothing."""
+def test_every_exercise_found_is_graded_outside_the_kernel(tmp_path):
+    """Every exercise that has a solution: the solution gets full points and the blank
+    exercise none, through the data-only channel (exercise 01 passes the checker's own
+    functions, sent to the kernel as code; exercise 02's adapters return plain data). A
+    check patched inside the kernel gains nothing."""
     folder = tmp_path / "subs"
     folder.mkdir()
-    for name, short in (
-        ("01_derivatives_and_the_chain_rule", "ex01"),
-        ("02_computational_graphs_and_reverse_mode", "ex02"),
-    ):
-        nb = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", 4)
-        nbformat.write(nb, folder / f"{short}.ipynb")
+    names = [
+        p.stem
+        for p in sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+        if (ROOT / "solutions" / p.name).exists()
+    ]
+    assert len(names) >= 6
+    for name in names:
+        solved = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", 4)
+        nbformat.write(solved, folder / f"solved_{name}.ipynb")
+        nbformat.write(
+            nbformat.read(ROOT / "exercises" / f"{name}.ipynb", 4), folder / f"blank_{name}.ipynb"
+        )
     ex02 = ROOT / "exercises" / "02_computational_graphs_and_reverse_mode.ipynb"
     patched = nbformat.read(ex02, 4)
     with_cell(
@@ -433,14 +441,19 @@ def test_exercises_01_and_02_are_checked_outside_the_kernel(tmp_path):
         "True, [], 'passed')\n"
         "r.Item.evaluate = r.Item.run\nimport numpy as np\nnp.allclose = lambda *a, **k: True",
     )
-    nbformat.write(patched, folder / "ex02_patched.ipynb")
+    nbformat.write(patched, folder / "patched_02.ipynb")
     out = tmp_path / "out"
-    assert main(["grade", str(folder), "--out", str(out), "--no-progress", "--jobs", "2"]) == 0
+    args = ["--out", str(out), "--no-progress", "--jobs", "2", "--timeout", "120"]
+    assert main(["grade", str(folder), *args]) == 0
     records = read_journal(out)
-    for student in ("ex01", "ex02"):
-        r = records[student]
-        assert r.score == r.max_score > 0, (student, [i for i in r.items if i.status != "passed"])
-    assert records["ex02_patched"].score == 0
+    for name in names:
+        r = records[f"solved_{name}"]
+        assert r.assignment == name and not r.problems, (name, r.problems)
+        assert r.score == r.max_score > 0, (name, [i for i in r.items if i.status != "passed"])
+        blank = records[f"blank_{name}"]
+        assert blank.score == 0 and blank.assignment == name
+        assert {i.status for i in blank.items} == {"not attempted"}, name
+    assert records["patched_02"].score == 0
 
 
 def test_a_budget_spent_inside_a_call_leaves_the_next_student_unharmed(tmp_path):

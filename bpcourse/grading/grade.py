@@ -61,7 +61,7 @@ def grade_one(
         for item in exercise.items:
             if time.monotonic() > deadline:
                 raise NotebookTimeout()
-            results.append(evaluate(session, item.grade_id, item.names, deadline))
+            results.append(evaluate(session, item.grade_id, item.names, deadline, item.points))
     except (Exception, NotebookTimeout) as exc:  # no kernel, died for good, or out of time
         if isinstance(exc, NotebookTimeout):
             why = f"the notebook's time budget ({limits.notebook:g} s) was spent"

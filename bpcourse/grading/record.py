@@ -266,7 +266,11 @@ def _disarm(old: Any) -> None:
 
 
 def evaluate(
-    session: Session, grade_id: str, names: list[str], deadline: float | None = None
+    session: Session,
+    grade_id: str,
+    names: list[str],
+    deadline: float | None = None,
+    points: float = 0.0,
 ) -> Result:
     """The item's Result, computed here from the data the student's functions return.
 
@@ -274,7 +278,7 @@ def evaluate(
     must end before `deadline` (monotonic seconds): past it, NotebookTimeout is raised."""
     item = load_items().get(grade_id)
     if item is None:
-        return _error(grade_id, 0.0, f"the grader has no checker for {grade_id}")
+        return _error(grade_id, points, f"the grader has no checker for {grade_id}")
     if deadline is not None:
         session.deadline = deadline
     remotes = [
