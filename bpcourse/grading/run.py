@@ -175,7 +175,7 @@ class Kernel:
             env=clean_environment(self.home),
             cwd=str(self.workdir),
             stdout=subprocess.DEVNULL,
-            stderr=None if os.environ.get("BPGRADE_DEBUG") else subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         pgid = getattr(getattr(km, "provisioner", None), "pgid", None)
         if pgid:
