@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -155,6 +156,15 @@ def submissions():
     subs["other_exercise"] = nbformat.read(
         ROOT / "solutions" / "06_training_a_multilayer_perceptron.ipynb", 4
     )
+    big = solution()
+    big.cells[1].outputs = [nbformat.v4.new_output("stream", text="y" * 25_000_000 + "\udcff")]
+    subs["big_outputs"] = json.dumps(big)  # ASCII: the lone surrogate as an escape
+    subs["old_format"] = nbformat.writes(nbformat.convert(solution(), 3), version=3)
+    bad = nbformat.writes(solution()).encode("utf-8")
+    subs["bad_bytes"] = bad.replace(b"# Exercise", b"# Exercise \xff\xfe", 1)
+    subs['=HYPERLINK("evil.example")'] = solution()
+    subs[unicodedata.normalize("NFC", "josé")] = solution()
+    subs[unicodedata.normalize("NFD", "josé")] = solution()
     subs["not_json"] = "this is { not a notebook"
     subs["empty"] = ""
     return subs
@@ -167,7 +177,9 @@ def batch(tmp_path_factory):
     folder.mkdir()
     for student, nb in submissions().items():
         path = folder / f"{student}.ipynb"
-        if isinstance(nb, str):
+        if isinstance(nb, bytes):
+            path.write_bytes(nb)
+        elif isinstance(nb, str):
             path.write_text(nb)
         else:
             nbformat.write(nb, path)
@@ -192,7 +204,7 @@ def batch(tmp_path_factory):
 
 
 def items(record):
-    return {it["item"]: it for it in record["items"]}
+    return {it.item: it for it in record.items}
 
 
 def feedback(out, student):
@@ -202,70 +214,70 @@ def feedback(out, student):
 def assert_others_pass(record, *but):
     for name, it in items(record).items():
         if name not in but:
-            assert it["status"] == "passed", (name, it)
+            assert it.status == "passed", (name, it)
 
 
 def test_correct_submission_gets_full_points(batch):
     out, records = batch
     r = records["correct"]
-    assert r["score"] == r["max_score"] == 14 and not r["repairs"] and not r["problems"]
+    assert r.score == r.max_score == 14 and not r.repairs and not r.problems
     assert (out / "feedback" / "correct.html").read_text().count("passed") >= 5
 
 
 def test_blank_exercise_gets_zero_not_attempted(batch):
     r = batch[1]["blank"]
-    assert r["score"] == 0
-    assert {it["status"] for it in r["items"]} == {"not attempted"}
+    assert r.score == 0
+    assert {it.status for it in r.items} == {"not attempted"}
 
 
 def test_wrong_answer_gets_partial_points_and_a_diagnosis(batch):
     out, records = batch
     r = records["wrong"]
-    assert r["score"] == 12
-    assert items(r)["tanh_backward"]["status"] == "failed"
-    assert items(r)["tanh_backward"]["messages"]
-    assert items(r)["tanh_backward"]["messages"][0] in feedback(out, "wrong")
+    assert r.score == 12
+    assert items(r)["tanh_backward"].status == "failed"
+    assert items(r)["tanh_backward"].messages
+    assert items(r)["tanh_backward"].messages[0] in feedback(out, "wrong")
 
 
 def test_infinite_loop_is_stopped_and_reported(batch):
     _out, records = batch
     r = records["infinite_loop"]
-    assert items(r)["tanh_backward"]["status"] == "error"
-    assert "Timeout" in items(r)["tanh_backward"]["messages"][0]
-    assert any("longer than 5 s" in p for p in r["problems"])
+    assert items(r)["tanh_backward"].status == "error"
+    assert "Timeout" in items(r)["tanh_backward"].messages[0]
+    assert any("longer than 5 s" in p for p in r.problems)
     assert_others_pass(r, "tanh_backward")
 
 
 def test_memory_bomb_becomes_memory_error(batch):
     r = batch[1]["memory_bomb"]
-    assert any("MemoryError" in p for p in r["problems"])
-    assert "MemoryError" in items(r)["relu_backward"]["messages"][0]
+    assert any("MemoryError" in p for p in r.problems)
+    assert "MemoryError" in items(r)["relu_backward"].messages[0]
     assert_others_pass(r, "relu_backward")
 
 
 def test_sys_exit_and_os_exit_are_reported(batch):
     _out, records = batch
     r = records["sys_exit"]
-    assert any("sys.exit" in p for p in r["problems"])
-    assert "kernel died" in items(r)["relu_backward"]["messages"][0]
+    assert any("sys.exit" in p for p in r.problems)
+    assert "kernel died" in items(r)["relu_backward"].messages[0]
     assert_others_pass(r, "relu_backward")  # the kernel was restarted for the rest
     dies = records["kernel_dies"]
-    assert any("killed the kernel" in p for p in dies["problems"])
-    assert items(dies)["tanh_backward"]["status"] == "error"
+    assert any("killed the kernel" in p for p in dies.problems)
+    assert items(dies)["tanh_backward"].status == "error"
     assert_others_pass(dies, "tanh_backward")
 
 
 def test_deleted_duplicated_and_retyped_cells_are_repaired(batch):
     out, records = batch
     deleted = records["deleted"]
-    assert items(deleted)["tanh_backward"]["status"] == "not attempted"
-    assert any("missing" in m for m in deleted["repairs"])
+    assert items(deleted)["tanh_backward"].status == "not attempted"
+    assert any("missing" in m for m in deleted.repairs)
     assert_others_pass(deleted, "tanh_backward")
     dup = records["duplicated"]
-    assert dup["score"] == 14 and any("2 times" in m for m in dup["repairs"])
+    assert dup.score == 14 and any("2 times" in m for m in dup.repairs)
     retyped = records["retyped"]
-    assert retyped["score"] == 14
-    text = "\n".join(retyped["repairs"])
+    assert retyped.score == 14
+    text = "\n".join(retyped.repairs)
     assert "no nbgrader metadata" in text and "markdown" in text and "edited" in text
     assert "no nbgrader metadata" in feedback(out, "retyped")
 
@@ -273,13 +285,13 @@ def test_deleted_duplicated_and_retyped_cells_are_repaired(batch):
 def test_monkeypatching_and_fake_prints_change_nothing(batch):
     records = batch[1]
     for student in ("monkeypatch", "fake_pass"):
-        assert records[student]["score"] == 0, student
-        assert {it["status"] for it in records[student]["items"]} == {"not attempted"}
+        assert records[student].score == 0, student
+        assert {it.status for it in records[student].items} == {"not attempted"}
 
 
 def test_writing_into_the_output_folder_has_no_effect(batch):
     out, records = batch
-    assert records["writes_output"]["score"] == 14
+    assert records["writes_output"].score == 14
     assert "hacked" not in (out / "grades.csv").read_text()
     assert not (out / "feedback" / "writer.txt").exists()
     assert not (out / "out").exists()
@@ -289,26 +301,28 @@ def test_bad_files_are_reported_and_odd_notebooks_graded(batch):
     out, records = batch
     with open(out / "ungradable.csv") as f:
         reasons = {row["student_id"]: row["reason"] for row in csv.DictReader(f)}
-    assert set(reasons) == {"not_json", "empty", "other_exercise"}
+    josé = unicodedata.normalize("NFC", "josé")
+    assert set(reasons) == {"not_json", "empty", "other_exercise", f"{josé} (duplicate 1)"}
     assert "not JSON" in reasons["not_json"] and "empty" in reasons["empty"]
     assert "06_training" in reasons["other_exercise"]
     bare = records["no_metadata"]
-    assert bare["score"] == 14 and "no nbgrader metadata" in bare["repairs"][0]
+    assert bare.score == 14 and "no nbgrader metadata" in bare.repairs[0]
     huge = records["huge_output"]
-    assert huge["score"] == 14 and any("truncated" in p for p in huge["problems"])
+    assert huge.score == 14 and any("truncated" in p for p in huge.problems)
 
 
 def test_grade_table_and_summary(batch):
     out, records = batch
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == NBGRADER_COLUMNS + ITEMS
-    assert len(rows) == sum("items" in r for r in records.values()) == 15
+    assert list(rows[0]) == [*NBGRADER_COLUMNS, *ITEMS, "status", "reason"]
+    assert len(rows) == len(records) == 24  # every submission has a row
+    assert sum(r.graded for r in records.values()) == 20
     correct = next(r for r in rows if r["student_id"] == "correct")
     assert float(correct["score"]) == 14 and correct["assignment"] == NAME
     with open(out / "summary.csv") as f:
         summary = {row["item"]: row for row in csv.DictReader(f)}
-    assert set(summary) == set(ITEMS)
+    assert {row["item"] for row in summary.values()} == set(ITEMS)
     assert (out / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -348,3 +362,120 @@ def test_an_interrupted_run_resumes(tmp_path):
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     assert set(rows) == {"done", "todo"}
     assert float(rows["done"]["score"]) == 7 and float(rows["todo"]["score"]) == 0
+
+
+def test_without_the_sandbox_it_says_so_loudly(tmp_path, capsys):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(solution(), folder / "ann.ipynb")
+    out = tmp_path / "out"
+    assert main(["grade", str(folder), "--out", str(out), "--no-progress", "--no-sandbox"]) == 0
+    printed = capsys.readouterr()
+    assert "WARNING" in printed.err and "NONE" in printed.out
+    record = read_journal(out)["ann"]
+    assert record.score == 14 and record.sandbox == "limits only"
+    assert "WITHOUT the bubblewrap sandbox" in feedback(out, "ann")
+    assert any("without the sandbox" in p for p in record.problems)
+
+
+def test_correct_work_is_never_lost_to_its_form(batch):
+    _out, records = batch
+    for student in ("big_outputs", "old_format", "bad_bytes"):
+        assert records[student].score == 14, (student, records[student])
+    assert any("nbformat 3" in m for m in records["old_format"].repairs)
+
+
+def test_ids_are_nfc_and_formulas_neutralised_in_the_table(batch):
+    out, records = batch
+    josé = unicodedata.normalize("NFC", "josé")
+    assert records[josé].score == 14
+    assert "another submission has the student id" in records[f"{josé} (duplicate 1)"].ungradable
+    with open(out / "grades.csv", encoding="utf-8") as f:
+        ids = [row["student_id"] for row in csv.DictReader(f)]
+    assert '\'=HYPERLINK("evil.example")' in ids
+    assert not any(i.startswith(("=", "+", "-", "@")) for i in ids)
+    assert all(unicodedata.is_normalized("NFC", i) for i in ids)
+
+
+def test_a_notebook_has_a_time_budget(tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    slow = solution()
+    for _ in range(300):
+        slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(0.05)"))
+    nbformat.write(slow, folder / "slow.ipynb")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--notebook-timeout", "6", "--no-progress"]
+    assert main(["grade", str(folder), *args]) == 0
+    record = read_journal(out)["slow"]
+    assert record.seconds < 20 and record.score == 0
+    assert any("time budget (6 s)" in p for p in record.problems), record.problems
+    assert len(record.items) == len(ITEMS)  # every item has its row, with the reason
+
+
+def test_every_exercise_found_is_graded_outside_the_kernel(tmp_path):
+    """Every exercise that has a solution: the solution gets full points and the blank
+    exercise none, through the data-only channel (exercise 01 passes the checker's own
+    functions, sent to the kernel as code; exercise 02's adapters return plain data). A
+    check patched inside the kernel gains nothing."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    names = [
+        p.stem
+        for p in sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+        if (ROOT / "solutions" / p.name).exists()
+    ]
+    assert len(names) >= 6
+    for name in names:
+        solved = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", 4)
+        nbformat.write(solved, folder / f"solved_{name}.ipynb")
+        nbformat.write(
+            nbformat.read(ROOT / "exercises" / f"{name}.ipynb", 4), folder / f"blank_{name}.ipynb"
+        )
+    ex02 = ROOT / "exercises" / "02_computational_graphs_and_reverse_mode.ipynb"
+    patched = nbformat.read(ex02, 4)
+    with_cell(
+        patched,
+        "import bpcourse.checking.registry as r\nfrom bpcourse.checking.result import Result\n"
+        "r.Item.run = lambda self, *a, **k: Result(self.grade_id, self.points, self.points, "
+        "True, [], 'passed')\n"
+        "r.Item.evaluate = r.Item.run\nimport numpy as np\nnp.allclose = lambda *a, **k: True",
+    )
+    nbformat.write(patched, folder / "patched_02.ipynb")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--no-progress", "--jobs", "2", "--timeout", "120"]
+    assert main(["grade", str(folder), *args]) == 0
+    records = read_journal(out)
+    for name in names:
+        r = records[f"solved_{name}"]
+        assert r.assignment == name and not r.problems, (name, r.problems)
+        assert r.score == r.max_score > 0, (name, [i for i in r.items if i.status != "passed"])
+        blank = records[f"blank_{name}"]
+        assert blank.score == 0 and blank.assignment == name
+        assert {i.status for i in blank.items} == {"not attempted"}, name
+    assert records["patched_02"].score == 0
+
+
+def test_a_budget_spent_inside_a_call_leaves_the_next_student_unharmed(tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    slow = solution()
+    answer(
+        slow, "tanh_backward"
+    ).source = (
+        "import time\ndef tanh_backward(dA, A):\n    time.sleep(6)\n    return dA * (1 - A**2)"
+    )
+    answer(
+        slow, "relu_backward"
+    ).source = "def relu_backward(dA, Z):\n    time.sleep(6)\n    return dA * (Z > 0)"
+    nbformat.write(slow, folder / "a_slow.ipynb")
+    nbformat.write(solution(), folder / "b_correct.ipynb")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--notebook-timeout", "5", "--jobs", "1", "--no-progress"]
+    assert main(["grade", str(folder), *args]) == 0
+    records = read_journal(out)
+    assert records["b_correct"].score == 14
+    slow_record = records["a_slow"]
+    assert any("time budget" in p for p in slow_record.problems)
+    assert slow_record.score == 0 and len(slow_record.items) == len(ITEMS)
+    assert slow_record.seconds < 12

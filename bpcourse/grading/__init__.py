@@ -1,10 +1,14 @@
 """Grading a class's exercise notebooks: `bpcourse grade SUBMISSIONS... --out DIR`.
 
-- `match`: find each submission's exercise and rebuild it from the pristine notebook;
-- `run`, `launch`: a kernel per submission, with a per-cell timeout and resource limits;
-- `record`: the checkers run in the grader, the student's functions in the kernel;
-- `report`: the journal, grades.csv, feedback, summary;
-- `cli`: the command, with `--jobs` and a progress bar.
+- `submissions`: which files, under which (NFC) student id; duplicates and links;
+- `match`: find each submission's exercise (any `NN_*.ipynb` of the course's exercises/)
+  and rebuild it from the pristine notebook; `slim` leaves out its unused demonstrations;
+- `sandbox`, `run`, `launch`: a kernel per submission in a bubblewrap sandbox (or, said
+  loudly, with resource limits only), over IPC sockets, with per-cell and per-notebook time;
+- `channel`, `record`: the checkers run in the grader; the student's functions in the
+  kernel; arguments and results cross as data only (JSON and .npy, no pickle);
+- `model`, `report`: the typed records, the journal, grades.csv (atomic), feedback, summary;
+- `cli`: the command, with `--jobs`, `--check-sandbox` and a progress bar.
 
 See docs/grading.md.
 """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
-from typing import Any
 
 from bpcourse.checking.result import ERROR, Result
 from bpcourse.grading.match import (
@@ -16,7 +15,8 @@ from bpcourse.grading.match import (
     read_submission,
     repair,
 )
-from bpcourse.grading.record import Session, evaluate
+from bpcourse.grading.model import GradeRecord, ItemRecord
+from bpcourse.grading.record import NotebookTimeout, Session, evaluate
 from bpcourse.grading.run import Kernel, Limits
 
 
@@ -24,65 +24,68 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def student_id(path: Path) -> str:
-    return path.stem
-
-
 def grade_one(
     path: Path,
     exercises: dict[str, Exercise],
     limits: Limits,
     assignment: str | None = None,
-) -> dict[str, Any]:
-    """A journal record: the student's items, points, repairs and problems, or why not graded."""
+    sid: str = "",
+) -> GradeRecord:
+    """The student's items, points, repairs and problems, or why the file was not graded."""
+    from bpcourse.grading.model import student_id
+
     start = time.monotonic()
-    record: dict[str, Any] = {
-        "student_id": student_id(path),
-        "file": str(path),
-        "sha256": file_hash(path),
-    }
+    record = GradeRecord(sid or student_id(path), str(path), file_hash(path))
     try:
         nb = read_submission(path)
         exercise, how = identify(nb, exercises)
         if assignment and exercise.name != assignment:
             raise Ungradable(f"it is the notebook of exercise {exercise.name}, not {assignment}")
     except Ungradable as exc:
-        record.update(ungradable=str(exc))
+        record.ungradable = str(exc)
         return record
     fixed, repairs = repair(nb, exercise)
+    old = nb.metadata.get("bpcourse_upgraded_from")
+    if old:
+        repairs.insert(0, f"the notebook was in nbformat {old}: it was upgraded to 4")
     if how != "by its nbgrader grade_ids":
         repairs.insert(0, f"the notebook was recognised {how}")
     kernel = Kernel(limits)
-    session = Session(kernel, cells_to_run(fixed))
-    results: list[tuple[Result, bool]] = []
+    record.sandbox = kernel.mode
+    session = Session(kernel, cells_to_run(fixed, exercise), source=exercise.student_source(fixed))
+    results: list[Result] = []
     problems: list[str] = []
+    deadline = start + limits.notebook
     try:
-        session.prepare()
+        session.prepare(deadline)
         for item in exercise.items:
-            results.append(evaluate(session, item.grade_id, item.names))
-    except Exception as exc:  # the kernel would not start, or died for good
-        problems.append(f"grading stopped early: {type(exc).__name__}: {exc}")
-        done = {r.item for r, _ in results}
-        from bpcourse.checking.registry import load_items
-
+            if time.monotonic() > deadline:
+                raise NotebookTimeout()
+            results.append(evaluate(session, item.grade_id, item.names, deadline, item.points))
+    except (Exception, NotebookTimeout) as exc:  # no kernel, died for good, or out of time
+        if isinstance(exc, NotebookTimeout):
+            why = f"the notebook's time budget ({limits.notebook:g} s) was spent"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        problems.append(f"grading stopped early: {why}")
+        done = {r.item for r in results}
         for item in exercise.items:
             if item.grade_id not in done:
-                points = load_items()[item.grade_id].points
-                results.append(
-                    (Result(item.grade_id, 0.0, points, False, [str(exc)], ERROR), False)
-                )
+                results.append(Result(item.grade_id, 0.0, item.points, False, [why], ERROR))
     finally:
-        kernel.close()
+        try:
+            kernel.close()
+        except BaseException:  # the processes are killed by group in any case
+            pass
     problems = session.cell_problems + problems
     if kernel.output_capped:
         problems.append("some outputs were too large and were truncated")
-    record.update(
-        assignment=exercise.name,
-        items=[dict(r.to_dict(), in_kernel=k) for r, k in results],
-        score=round(sum(r.points for r, _ in results), 2),
-        max_score=sum(r.max_points for r, _ in results),
-        repairs=repairs,
-        problems=problems,
-        seconds=round(time.monotonic() - start, 2),
-    )
+    if kernel.mode != "bubblewrap":
+        problems.insert(0, f"graded without the sandbox ({kernel.mode}): {kernel.why}")
+    record.assignment = exercise.name
+    record.items = [ItemRecord.from_result(r) for r in results]
+    record.repairs = repairs
+    record.problems = problems
+    record.total()
+    record.seconds = round(time.monotonic() - start, 2)
     return record

@@ -10,6 +10,7 @@ A limit of 0 is left unset. These limits guard against accidents, not attackers.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 
@@ -23,10 +24,26 @@ def set_limits(memory: int, cpu: int, nproc: int) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
+def die_with_parent() -> None:
+    """Linux: the kernel is killed when the process that started it dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except Exception:
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     memory, cpu, nproc = (int(a) for a in args[:3])
     set_limits(memory, cpu, nproc)
+    die_with_parent()
+    # In a PID namespace the parent is PID 1 there, never the grader's PID: ipykernel's
+    # parent poller would shut the kernel down. bwrap --die-with-parent does that job.
+    os.environ.pop("JPY_PARENT_PID", None)
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance(argv=args[3:])

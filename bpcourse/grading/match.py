@@ -22,9 +22,20 @@ from typing import Any
 
 import nbformat
 
-EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
+CHECKOUT = Path(__file__).resolve().parents[2]
+EXERCISES = CHECKOUT / "exercises"
 DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
-MAX_BYTES = 20 * 2**20
+MAX_BYTES = 20 * 2**20  # of a notebook once its stored outputs are stripped
+MAX_FILE = 512 * 2**20  # of the file as submitted (outputs included)
+
+
+def course_exercises(course: Path | None = None) -> Path:
+    """The exercise notebooks' folder of the course checkout `course` (default: this one;
+    for an installed package without a checkout, ./exercises)."""
+    if course is not None:
+        folder = Path(course) / "exercises"
+        return folder if folder.is_dir() else Path(course)
+    return EXERCISES if EXERCISES.is_dir() else Path.cwd() / "exercises"
 
 
 class Ungradable(Exception):
@@ -41,6 +52,7 @@ class Item:
     grade_id: str  # the check cell's id, e.g. "tanh_backward"
     answer_id: str  # the solution cell's id, e.g. "tanh_backward_answer"
     names: list[str]  # the functions the check takes
+    points: float = 0.0  # the item's points (the checker's; else the cell's nbgrader points)
 
 
 @dataclass
@@ -58,13 +70,36 @@ class Exercise:
     def ids(self) -> set[str]:
         return {str(_meta(c).get("grade_id")) for c in self.nb.cells if _meta(c).get("grade_id")}
 
+    def student_source(self, nb: Any) -> str:
+        """The code of a repaired notebook that is the student's (solution and own cells):
+        what the forbidden-shortcut check reads."""
+        pristine = {c.source for c in self.nb.cells if c.cell_type == "code"}
+        return "\n\n".join(
+            c.source
+            for c in nb.cells
+            if c.cell_type == "code"
+            and (_meta(c).get("solution") or (c.source not in pristine and not _meta(c)))
+        )
 
-def _check_names(source: str) -> tuple[str, list[str]]:
-    call = ast.parse(source).body[-1]
-    assert isinstance(call, ast.Expr) and isinstance(call.value, ast.Call)
-    args = call.value.args
-    assert isinstance(args[0], ast.Constant)
-    return str(args[0].value), [a.id for a in args[1:] if isinstance(a, ast.Name)]
+
+def _check_names(source: str, grade_id: str) -> list[str]:
+    """The names passed to `check(grade_id, ...)` in a check cell (its last such call)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "check"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == grade_id
+        ):
+            names = [a.id for a in node.args[1:] if isinstance(a, ast.Name)]
+    return names
 
 
 def load_exercise(path: Path) -> Exercise:
@@ -77,33 +112,103 @@ def load_exercise(path: Path) -> Exercise:
             found = DEF.findall(cell.source)
             if found:
                 functions[last_answer] = found[0]
-        elif meta.get("grade"):
-            grade_id, names = _check_names(cell.source)
-            items.append(Item(grade_id, last_answer, names))
+        elif meta.get("grade") and meta.get("grade_id"):
+            grade_id = str(meta["grade_id"])
+            names = _check_names(cell.source, grade_id)
+            points = float(meta.get("points", 0) or 0)
+            items.append(Item(grade_id, last_answer, names, _points(grade_id, points)))
     return Exercise(path.stem, nb, items, functions)
 
 
-def load_exercises(folder: Path = EXERCISES) -> dict[str, Exercise]:
-    return {p.stem: load_exercise(p) for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))}
+def _points(grade_id: str, fallback: float) -> float:
+    from bpcourse.checking.registry import load_items
+
+    found = load_items().get(grade_id)
+    return float(found.points) if found is not None else fallback
+
+
+def load_exercises(folder: Path | None = None) -> dict[str, Exercise]:
+    """Every exercise notebook (`NN_name.ipynb`) of the folder, by name: whatever is there."""
+    folder = course_exercises(None) if folder is None else folder
+    found: dict[str, Exercise] = {}
+    for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
+        try:
+            found[p.stem] = load_exercise(p)
+        except Exception as exc:  # an exercise being written: the others are still graded
+            warnings.warn(f"exercise {p.name} is skipped: {exc}", stacklevel=2)
+    return found
+
+
+def _strip(raw: dict[str, Any]) -> None:
+    """Drop stored outputs, attachments and widget state: the grader runs the code again."""
+    for key in ("worksheets",):
+        for sheet in raw.get(key, []) if isinstance(raw.get(key), list) else []:
+            if isinstance(sheet, dict):
+                _strip_cells(sheet.get("cells"))
+    _strip_cells(raw.get("cells"))
+    meta = raw.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("widgets", None)
+
+
+def _strip_cells(cells: Any) -> None:
+    if not isinstance(cells, list):
+        return
+    for cell in cells:
+        if isinstance(cell, dict):
+            if "outputs" in cell:
+                cell["outputs"] = []
+            cell.pop("attachments", None)
+            if "execution_count" in cell:
+                cell["execution_count"] = None
+            if "prompt_number" in cell:
+                cell["prompt_number"] = None
+
+
+def _clean(value: Any) -> Any:
+    """Every string in the JSON as text that encodes (invalid UTF-8 and lone surrogates
+    become backslash escapes)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 def read_submission(path: Path) -> Any:
-    """The notebook, or Ungradable saying what is wrong with the file."""
+    """The notebook (outputs stripped, upgraded to nbformat 4), or Ungradable saying why."""
     size = path.stat().st_size
     if size == 0:
         raise Ungradable("the file is empty")
-    if size > MAX_BYTES:
-        raise Ungradable(f"the file is {size / 2**20:.0f} MiB, over {MAX_BYTES // 2**20} MiB")
+    if size > MAX_FILE:
+        raise Ungradable(f"the file is {size / 2**20:.0f} MiB, over {MAX_FILE // 2**20} MiB")
+    data = path.read_bytes()
     try:
-        raw = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
+        raw = json.loads(data.decode("utf-8", errors="surrogateescape"))
+    except ValueError as exc:
         raise Ungradable(f"not a notebook: the file is not JSON ({exc})") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+    if not isinstance(raw, dict):
+        raise Ungradable("not a notebook: the JSON is not an object")
+    _strip(raw)
+    raw = _clean(raw)
+    if not isinstance(raw.get("cells"), list) and not isinstance(raw.get("worksheets"), list):
         raise Ungradable("not a notebook: no list of cells")
+    text = json.dumps(raw)
+    if len(text) > MAX_BYTES:
+        raise Ungradable(
+            f"the notebook's code and text are {len(text) / 2**20:.0f} MiB (outputs removed), "
+            f"over {MAX_BYTES // 2**20} MiB"
+        )
     try:
         with warnings.catch_warnings():  # notebooks saved by other tools may lack cell ids
             warnings.simplefilter("ignore")
-            return nbformat.reads(json.dumps(raw), as_version=4)
+            major = int(raw.get("nbformat", 4))
+            nb = nbformat.reads(text, as_version=4)
+            if major < 4:
+                nb.metadata["bpcourse_upgraded_from"] = major
+            return nb
     except Exception as exc:
         raise Ungradable(f"not a readable notebook ({type(exc).__name__}: {exc})") from None
 
@@ -204,8 +309,9 @@ def repair(nb: Any, exercise: Exercise) -> tuple[Any, list[str]]:
     return out, repairs
 
 
-def cells_to_run(nb: Any) -> list[str]:
-    """The code to run in the kernel: every code cell but the checks and the summary."""
+def cells_to_run(nb: Any, exercise: Exercise | None = None) -> list[str]:
+    """The code to run in the kernel: every code cell but the checks and the summary (and,
+    given the exercise, its own demonstration loops that nothing uses: `slim`)."""
     sources = []
     for cell in nb.cells:
         if cell.cell_type != "code" or _meta(cell).get("grade"):
@@ -215,4 +321,14 @@ def cells_to_run(nb: Any) -> list[str]:
         ):
             continue
         sources.append(cell.source)
-    return sources
+    if exercise is None:
+        return sources
+    from bpcourse.grading.slim import slim
+
+    mine = {
+        c.source
+        for c in exercise.nb.cells
+        if c.cell_type == "code" and not _meta(c).get("solution")
+    }
+    needed = tuple(n for item in exercise.items for n in item.names)
+    return slim(sources, [s in mine for s in sources], needed)

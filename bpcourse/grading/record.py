@@ -1,67 +1,38 @@
 """Grading outside the student's kernel: the checker runs here, the student's code there.
 
-For each item the grader runs the item's own checker in its own process with a stand-in for
-each of the student's functions. A call of the stand-in is forwarded to the kernel: the
-arguments are pickled to a file with a random name chosen now, a short snippet in the kernel
-loads them, calls the student's function by name and pickles what it returned (or the
-exception it raised, as plain text) to another random file, which the stand-in reads back
-with a restricted unpickler (NumPy arrays and scalars, builtins, bpcourse classes only).
-`call_safely`, the comparisons and the points are all computed here, so patching `check`,
-NumPy or the printed output from inside the notebook changes nothing.
+For each item the grader runs the item's own checker in its own process with a stand-in
+(`Remote`) for each of the student's functions. A call of the stand-in is forwarded to the
+kernel as data only (`bpcourse.grading.channel`: JSON and `.npy` files, no pickle): the
+arguments go into a fresh folder of the kernel's scratch space, a short snippet in the
+kernel reads them, calls the student's function by name (through the item's adapter, when
+it has one: exercise 02's adapters build the autodiff graph from numbers and return plain
+data) and writes what it returned (or the exception it raised, as text) into another fresh
+folder, which the grader reads back with size limits. Nothing from the kernel is ever run,
+unpickled or imported by the grader. `call_safely`, the comparisons and the points are all
+computed here, so patching `check`, NumPy or the printed output from inside the notebook
+changes nothing. No item is checked inside the student's kernel.
 
-Arguments changed in place by the student's function (a network trained by `train_step`, a
-random generator) are copied back into the grader's objects after the call.
-
-Items in `KERNEL_CHECKED` pass the student's function objects that cannot cross a process
-boundary (functions of the checker, autodiff graphs whose identity matters); they are
-checked by the original `check` in the student's kernel and marked so in the feedback.
+Arguments changed in place by the student's function (arrays, lists, dicts) are copied back
+into the grader's objects after the call. A function the checker passes as an argument
+(exercise 01: the f of `second_derivative`, the gradient of `gradient_descent_path`) is sent
+to the kernel as its code and data; it runs there, on the kernel's side only.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import pickle
 import secrets
-from pathlib import Path
+import shutil
+import signal
+import threading
+import time
 from typing import Any
 
 import numpy as np
 
 from bpcourse.checking.registry import load_items
-from bpcourse.checking.result import ERROR, STATUSES, Result
+from bpcourse.checking.result import ERROR, Result
+from bpcourse.grading.channel import ChannelError, read_value, write_value
 from bpcourse.grading.run import Kernel
-
-KERNEL_CHECKED = frozenset(
-    {
-        # ex01: the checker passes its own functions f and grad as arguments
-        "central_difference",
-        "gradient_descent_path",
-        # ex02: autodiff Value graphs, whose node identity the checker relies on
-        "value_sin_backward",
-        "value_div_backward",
-        "value_topological_sort",
-        "value_backward_pass",
-        "value_training_step",
-        "reverse_mode_passes",
-    }
-)
-RESULT_LIMIT = 200 * 2**20  # bytes of a result file the grader will read
-
-_NUMPY = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.random._pickle", "__generator_ctor"),
-    ("numpy.random._pickle", "__bit_generator_ctor"),
-    ("numpy.random._pickle", "__randomstate_ctor"),
-    ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
-    ("numpy.random.bit_generator", "SeedSequence"),
-}
-_BUILTINS = {"complex", "set", "frozenset", "slice", "range", "bytearray", "list", "dict", "tuple"}
 
 
 class KernelDied(Exception):
@@ -73,45 +44,31 @@ class Timeout(Exception):
 
 
 class CannotForward(BaseException):  # not an Exception: call_safely must not catch it
-    """The arguments or the result cannot cross the process boundary."""
+    """The arguments cannot cross the process boundary (a bug of a checker, not the student)."""
 
 
-class SafeUnpickler(pickle.Unpickler):
-    """Only NumPy data, plain builtins and bpcourse classes: no code runs on loading."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _NUMPY or (module == "builtins" and name in _BUILTINS):
-            return super().find_class(module, name)
-        if module.startswith("numpy.random.") and name[:1].isupper():
-            return super().find_class(module, name)  # bit generators: PCG64, MT19937, ...
-        if module.startswith("numpy.dtypes") and name.endswith("DType"):
-            return super().find_class(module, name)
-        if module.startswith("bpcourse.") and not module.startswith("bpcourse.grading"):
-            found = super().find_class(module, name)
-            if isinstance(found, type) or module == "bpcourse.activations":
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a result")
-
-
-def safe_loads(data: bytes) -> Any:
-    return SafeUnpickler(io.BytesIO(data)).load()
+class NotebookTimeout(BaseException):  # not an Exception: nothing in a checker catches it
+    """The notebook's time budget is spent."""
 
 
 CALL = """
-def _bpgrade_call(_name, _args_path, _out_path):
-    import inspect, pickle, sys, traceback, types
-    with open(_args_path, "rb") as f:
-        args = pickle.load(f)
+def _bpgrade_call(_name, _adapter, _in, _out):
+    import importlib, pathlib, traceback, types
+    from bpcourse.grading.channel import read_value, write_value
+    args = read_value(pathlib.Path(_in), functions=True)
     fn = globals().get(_name)
     try:
         if fn is None:
             raise NameError(f"your notebook defines no function named {_name}")
+        if _adapter:
+            fn = getattr(importlib.import_module(_adapter[0]), _adapter[1])(fn)
         value = fn(*args)
         if isinstance(value, types.GeneratorType):
             value = list(value)
-        out = ("value", value, args)
+        out = {"kind": "value", "value": value,
+               "args": [None if callable(a) else a for a in args]}
     except NotImplementedError:
-        out = ("not attempted",)
+        out = {"kind": "not attempted"}
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -123,23 +80,14 @@ def _bpgrade_call(_name, _args_path, _out_path):
             f = frames[-1]
             where = f" (at line {f.lineno} of {f.name}: `{(f.line or '').strip()}`)"
         first = (str(exc).strip().splitlines() or [""])[0][:300]
-        out = ("raised", type(exc).__name__, first + where)
+        out = {"kind": "raised", "name": type(exc).__name__, "message": first + where}
     try:
-        data = pickle.dumps(out, protocol=4)
+        write_value(pathlib.Path(_out), out)
     except Exception as exc:
-        data = pickle.dumps(("unpicklable", f"{type(exc).__name__}: {exc}"[:300]), protocol=4)
-    with open(_out_path, "wb") as f:
-        f.write(data)
-"""
-
-IN_KERNEL = """
-def _bpgrade_check(_grade_id, _names, _out_path):
-    import json
-    from bpcourse.checking.registry import load_items
-    fns = [globals().get(n) for n in _names]
-    r = load_items()[_grade_id].run(*fns)
-    with open(_out_path, "w") as f:
-        json.dump(r.to_dict(), f)
+        import shutil
+        shutil.rmtree(_out, ignore_errors=True)
+        write_value(pathlib.Path(_out), {"kind": "unsendable",
+                                         "message": f"{type(exc).__name__}: {exc}"[:300]})
 """
 
 
@@ -147,18 +95,13 @@ def _copy_back(original: Any, new: Any) -> None:
     """Make `original` (the grader's argument) what the kernel's copy became."""
     try:
         if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
-            if original.shape == new.shape:
+            if original.shape == new.shape and original.flags.writeable:
                 original[...] = new
-        elif isinstance(original, np.random.Generator) and isinstance(new, np.random.Generator):
-            original.bit_generator.state = new.bit_generator.state
         elif isinstance(original, list) and isinstance(new, list):
             original[:] = new
         elif isinstance(original, dict) and isinstance(new, dict):
             original.clear()
             original.update(new)
-        elif type(original) is type(new) and hasattr(original, "__dict__"):
-            original.__dict__.clear()
-            original.__dict__.update(new.__dict__)
     except (TypeError, ValueError):
         pass
 
@@ -166,37 +109,50 @@ def _copy_back(original: Any, new: Any) -> None:
 class Remote:
     """Forwards calls of the student's function `name` to the kernel."""
 
-    def __init__(self, session: Session, name: str) -> None:
+    def __init__(self, session: Session, name: str, adapter: tuple[str, str] | None) -> None:
         self.session = session
+        self.adapter = adapter
         self.__name__ = name
         self.__qualname__ = name
 
     def __call__(self, *args: Any) -> Any:
-        return self.session.call(self.__name__, args)
+        return self.session.call(self.__name__, args, self.adapter)
 
 
 class Session:
     """A kernel with the student's definitions, and calls into it."""
 
-    def __init__(self, kernel: Kernel, setup: list[str]) -> None:
+    def __init__(self, kernel: Kernel, setup: list[str], source: str | None = None) -> None:
         self.kernel = kernel
+        self.source = source  # the student's code, for the forbidden-shortcut check
+        self.deadline = float("inf")
         self.setup = setup  # the cells that define the student's functions
         self.skip: set[int] = set()  # cells that killed the kernel
         self.deaths = 0
         self.cell_problems: list[str] = []
         self.timeouts = 0
+        self.calls = 0
 
     def _note(self, problem: str) -> None:
         if problem not in self.cell_problems:
             self.cell_problems.append(problem)
 
-    def prepare(self) -> None:
+    def _timeout(self) -> float:
+        """The per-cell timeout, shortened to what is left of the notebook's budget."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise NotebookTimeout()
+        return max(1.0, min(self.kernel.limits.timeout, left))
+
+    def prepare(self, deadline: float | None = None) -> None:
         """Start the kernel and run the definitions; a cell that kills it is skipped."""
+        if deadline is not None:
+            self.deadline = deadline
         self.kernel.start()
         for i, source in enumerate(self.setup):
             if i in self.skip:
                 continue
-            run = self.kernel.run(source)
+            run = self.kernel.run(source, self._timeout())
             if run.timed_out:
                 self.timeouts += 1
                 limit = self.kernel.limits.timeout
@@ -212,7 +168,7 @@ class Session:
                 if self.deaths > 3:
                     raise KernelDied("the kernel died too often")
                 return self.prepare()
-        self.kernel.run(CALL + IN_KERNEL)
+        self.kernel.run(CALL)
 
     def _revive(self) -> None:
         if not self.kernel.alive():
@@ -220,87 +176,122 @@ class Session:
                 raise KernelDied("the kernel died too often; no more items are graded")
             self.prepare()
 
-    def call(self, name: str, args: tuple[Any, ...]) -> Any:
+    def call(self, name: str, args: tuple[Any, ...], adapter: tuple[str, str] | None) -> Any:
         self._revive()
+        self.calls += 1
         token = secrets.token_hex(16)
-        args_path = self.kernel.workdir / f".{token}.in"
-        out_path = self.kernel.workdir / f".{token}.out"
+        inbox = self.kernel.inbox / token  # read-only in the sandbox
+        outbox = self.kernel.scratch / "calls" / token
         try:
-            args_path.write_bytes(pickle.dumps(args, protocol=4))
-        except Exception as exc:
+            write_value(inbox, list(args), functions=True)
+        except ChannelError as exc:
+            shutil.rmtree(inbox, ignore_errors=True)
             raise CannotForward(str(exc)) from None
-        run = self.kernel.run(f"_bpgrade_call({name!r}, {str(args_path)!r}, {str(out_path)!r})")
-        args_path.unlink(missing_ok=True)
-        if run.timed_out:
-            self.timeouts += 1
-            raise Timeout(f"stopped after {self.kernel.limits.timeout:g} s")
-        if run.died:
-            self.deaths += 1
-            raise KernelDied(f"the kernel died while running {name} ({run.message})")
-        if not out_path.exists():
-            raise RuntimeError(f"{name} gave no result ({run.error}: {run.message})".rstrip())
-        if out_path.stat().st_size > RESULT_LIMIT:
-            out_path.unlink()
-            raise RuntimeError(f"{name} returned more than {RESULT_LIMIT // 2**20} MiB")
-        data = out_path.read_bytes()
-        out_path.unlink(missing_ok=True)
+        limit = self._timeout()
+        run = self.kernel.run(
+            f"_bpgrade_call({name!r}, {adapter!r}, {str(inbox)!r}, {str(outbox)!r})", limit
+        )
+        shutil.rmtree(inbox, ignore_errors=True)
         try:
-            out = safe_loads(data)
-            kind = out[0]
-        except Exception as exc:
-            raise TypeError(
-                f"{name} returned something the grader cannot read back ({exc})"
-            ) from None
+            if run.timed_out:
+                self.timeouts += 1
+                raise Timeout(f"stopped after {max(1, int(limit))} s")
+            if run.died:
+                self.deaths += 1
+                raise KernelDied(f"the kernel died while running {name} ({run.message})")
+            if not outbox.is_dir() or outbox.is_symlink():
+                raise RuntimeError(f"{name} gave no result ({run.error}: {run.message})".rstrip())
+            try:
+                out = read_value(outbox, base=self.kernel.scratch)
+                kind = out["kind"]
+            except (ChannelError, KeyError, TypeError) as exc:
+                raise TypeError(
+                    f"{name} returned something the grader cannot read back ({exc})"
+                ) from None
+        finally:
+            if outbox.is_symlink():
+                outbox.unlink()
+            else:
+                shutil.rmtree(outbox, ignore_errors=True)
         if kind == "not attempted":
             raise NotImplementedError()
         if kind == "raised":
-            name_ = out[1] if str(out[1]).isidentifier() else "Exception"
-            raise type(name_, (Exception,), {})(out[2])
-        if kind == "unpicklable":
-            raise TypeError(f"{name} returned something the grader cannot read back ({out[1]})")
-        _, value, new_args = out
-        for original, new in zip(args, new_args, strict=False):
-            _copy_back(original, new)
-        return value
-
-    def check_in_kernel(self, grade_id: str, names: list[str]) -> Result:
-        """The item's original check, run in the student's kernel (see KERNEL_CHECKED)."""
-        item = load_items()[grade_id]
-        self._revive()
-        out_path = self.kernel.workdir / f".{secrets.token_hex(16)}.json"
-        run = self.kernel.run(f"_bpgrade_check({grade_id!r}, {names!r}, {str(out_path)!r})")
-        if run.timed_out:
-            self.timeouts += 1
-            return _error(grade_id, item.points, "the check ran longer than the time limit")
-        if run.died:
-            self.deaths += 1
-            return _error(grade_id, item.points, f"the kernel died while checking ({run.message})")
-        try:
-            raw = json.loads(Path(out_path).read_text()[:1_000_000])
-            out_path.unlink()
-            status = str(raw["status"])
-            points = min(max(float(raw["points"]), 0.0), item.points)
-            if status not in STATUSES:
-                raise ValueError(status)
-            points = item.points if status == "passed" else min(points, item.points)
-            messages = [str(m)[:2000] for m in raw["messages"]][:20]
-        except Exception as exc:
-            return _error(grade_id, item.points, f"no readable result from the check ({exc})")
-        return Result(grade_id, points, item.points, status == "passed", messages, status)
+            name_ = str(out.get("name", ""))
+            name_ = name_ if name_.isidentifier() else "Exception"
+            raise type(name_, (Exception,), {})(str(out.get("message", "")))
+        if kind == "unsendable":
+            raise TypeError(
+                f"{name} returned something that is not data the grader can read "
+                f"({out.get('message', '')}): return arrays, numbers, strings, lists or dicts"
+            )
+        if kind != "value":
+            raise TypeError(f"{name} gave no readable result")
+        new_args = out.get("args")
+        if isinstance(new_args, list):
+            for original, new in zip(args, new_args, strict=False):
+                _copy_back(original, new)
+        return out.get("value")
 
 
 def _error(grade_id: str, max_points: float, message: str) -> Result:
     return Result(grade_id, 0.0, max_points, False, [message], ERROR)
 
 
-def evaluate(session: Session, grade_id: str, names: list[str]) -> tuple[Result, bool]:
-    """The item's Result, and whether it was checked in the student's kernel."""
-    item = load_items()[grade_id]
-    if grade_id in KERNEL_CHECKED:
-        return session.check_in_kernel(grade_id, names), True
+def _adapter_names(item: Any, n: int) -> list[tuple[str, str] | None]:
+    found: list[tuple[str, str] | None] = []
+    for adapter in item.adapters()[:n] if n else []:
+        found.append(None if adapter is None else (adapter.__module__, adapter.__qualname__))
+    return found + [None] * (n - len(found))
+
+
+def _alarm(seconds: float) -> Any:
+    """Raise NotebookTimeout in this (main) thread after `seconds`; returns the old handler."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        return None
+
+    def ring(signum: int, frame: Any) -> None:
+        raise NotebookTimeout()
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+    return old
+
+
+def _disarm(old: Any) -> None:
+    if old is not None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def evaluate(
+    session: Session,
+    grade_id: str,
+    names: list[str],
+    deadline: float | None = None,
+    points: float = 0.0,
+) -> Result:
+    """The item's Result, computed here from the data the student's functions return.
+
+    The whole check (the student's calls and the grader's own work on what they returned)
+    must end before `deadline` (monotonic seconds): past it, NotebookTimeout is raised."""
+    item = load_items().get(grade_id)
+    if item is None:
+        return _error(grade_id, points, f"the grader has no checker for {grade_id}")
+    if deadline is not None:
+        session.deadline = deadline
+    remotes = [
+        Remote(session, n, a) for n, a in zip(names, _adapter_names(item, len(names)), strict=True)
+    ]
+    old = _alarm(session.deadline - time.monotonic()) if deadline is not None else None
     try:
-        return item.run(*(Remote(session, n) for n in names)), False
-    except CannotForward:
-        return session.check_in_kernel(grade_id, names), True
+        return item.run(*remotes, source=session.source)
+    except CannotForward as exc:
+        return _error(
+            grade_id, item.points, f"the grader could not send the check's inputs ({exc})"
+        )
     except KernelDied as exc:
-        return _error(grade_id, item.points, str(exc)), False
+        return _error(grade_id, item.points, str(exc))
+    finally:
+        _disarm(old)

@@ -1,9 +1,12 @@
-"""A student's kernel: its own process, working directory and environment, with limits.
+"""A student's kernel: its own sandbox, scratch folder and environment, with limits.
 
 `Kernel` starts an IPython kernel through a kernelspec written into a temporary folder whose
-command is `bpcourse.grading.launch` (which sets the resource limits first), runs cells with
-a per-cell timeout (a cell that runs over is interrupted and the kernel goes on), caps the
-size of the outputs it keeps, and can be restarted when it dies.
+command is `bwrap ... python -m bpcourse.grading.launch` (see `bpcourse.grading.sandbox`;
+without bubblewrap, the launcher alone, which sets the resource limits first). The grader
+reaches it over ZeroMQ IPC sockets in its scratch folder (no TCP port). It runs cells with a
+per-cell timeout (a cell that runs over is interrupted, by message, and the kernel goes on),
+caps the size of the outputs it keeps, can be restarted when it dies, and at the end its
+whole process group is killed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from bpcourse.grading.sandbox import BUBBLEWRAP, bwrap_argv, sandbox_mode
+
 KERNEL_NAME = "bpcourse-grader"
 OUTPUT_LIMIT = 20_000  # characters of each output kept in the grader's copy
 
@@ -38,6 +44,8 @@ class Limits:
     cpu: int = 600
     nproc: int = 512
     startup: float = 60.0
+    notebook: float = 600.0  # seconds for the whole notebook
+    sandbox: bool = True  # use bubblewrap where it works
 
 
 @dataclass
@@ -51,10 +59,12 @@ class CellRun:
     stdout: str = ""
 
 
-def write_kernelspec(folder: Path, limits: Limits) -> Path:
+def write_kernelspec(folder: Path, limits: Limits, prefix: list[str] | None = None) -> Path:
+    """A kernelspec whose command is `prefix` (the sandbox) then the limited launcher."""
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     argv = [
+        *(prefix or []),
         sys.executable,
         "-m",
         "bpcourse.grading.launch",
@@ -65,7 +75,14 @@ def write_kernelspec(folder: Path, limits: Limits) -> Path:
         "{connection_file}",
     ]
     (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "bpcourse grader", "language": "python"})
+        json.dumps(
+            {
+                "argv": argv,
+                "display_name": "bpcourse grader",
+                "language": "python",
+                "interrupt_mode": "message",  # a signal would stop at bwrap
+            }
+        )
     )
     return folder / "kernels"
 
@@ -101,23 +118,47 @@ def cap_outputs(outputs: list[Any], limit: int = OUTPUT_LIMIT) -> bool:
 
 
 class Kernel:
-    """One student's kernel, in a fresh temporary working directory."""
+    """One student's kernel, in a fresh scratch folder (in a sandbox where possible).
+
+    `mode` is "bubblewrap" or "limits only", `why` says why. The scratch folder holds the
+    working directory, HOME and the IPC sockets; it is the only place the kernel can write.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
+        found = sandbox_mode(limits.sandbox)
+        self.mode, self.why = found.name, found.why
         self.root = Path(tempfile.mkdtemp(prefix="bpgrade-"))
-        self.workdir = self.root / "work"
-        self.workdir.mkdir()
-        self.home = self.root / "home"
-        self.home.mkdir()
-        self.spec_dirs = write_kernelspec(self.root / "spec", limits)
+        self.scratch = self.root / "box"
+        self.workdir = self.scratch / "work"
+        self.home = self.scratch / "home"
+        self.ipc = self.scratch / "ipc"
+        self.inbox = self.root / "in"  # the calls' arguments: read-only in the sandbox
+        for folder in (self.workdir, self.home, self.ipc, self.inbox, self.scratch / "calls"):
+            folder.mkdir(parents=True)
+        prefix = []
+        if self.mode == BUBBLEWRAP:
+            prefix = bwrap_argv(found.bwrap_path, self.scratch, self.workdir, [self.inbox])
+        self.spec_dirs = write_kernelspec(self.root / "spec", limits, prefix)
         self.client: NotebookClient | None = None
         self.output_capped = False
+        self.pgids: set[int] = set()
+        self.starts = 0
 
     def start(self) -> None:
+        self.starts += 1
+        for old in self.ipc.iterdir():
+            old.unlink(missing_ok=True)
+        # IPC sockets in the scratch folder (the sandbox has no network); Windows has no
+        # IPC transport in ZeroMQ, and no sandbox either: TCP on the loopback there.
+        where = {"transport": "ipc", "ip": str(self.ipc / f"k{self.starts}")}
+        if os.name != "posix":
+            where = {"transport": "tcp", "ip": "127.0.0.1"}
         km = AsyncKernelManager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.spec_dirs)]),
+            connection_file=str(self.ipc / f"kernel{self.starts}.json"),
+            **where,
         )
         client = NotebookClient(
             nbformat.v4.new_notebook(),
@@ -136,6 +177,9 @@ class Kernel:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        pgid = getattr(getattr(km, "provisioner", None), "pgid", None)
+        if pgid:
+            self.pgids.add(int(pgid))
         client.start_new_kernel_client()
         self.client = client
 
@@ -157,7 +201,16 @@ class Kernel:
         self.start()
 
     def close(self) -> None:
-        self.stop()
+        """Stop the kernel, kill every process of its group(s), remove the scratch folder."""
+        try:
+            self.stop()
+        except BaseException:  # the group is killed below in any case
+            self.client = None
+        for pgid in self.pgids:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _interrupt(self) -> CellRun:
@@ -183,7 +236,7 @@ class Kernel:
         cell = nbformat.v4.new_code_cell(source)
         self.client.nb.cells.append(cell)
         index = len(self.client.nb.cells) - 1
-        self.client.timeout = int(timeout or self.limits.timeout)
+        self.client.timeout = max(1, int(timeout or self.limits.timeout))
         try:
             self.client.execute_cell(cell, index)
         except CellTimeoutError:
