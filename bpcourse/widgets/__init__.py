@@ -6,6 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
+| `bptt_explorer()` | 11 | spectral radius of $W_{hh}$, window k | gradient decay, truncation error |
 
 Each function returns an explorer object that holds its state:
 
@@ -34,7 +35,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06).
+`training` (06), `bptt` (11).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -45,6 +46,7 @@ from bpcourse.widgets.backward_stepper import (
     backward_stepper,
     forward_backward,
 )
+from bpcourse.widgets.bptt import BPTTExplorer, bptt_explorer
 from bpcourse.widgets.base import Explorer, figure_png, use_static
 from bpcourse.widgets.learning_rate import (
     NEURON_START,
@@ -65,6 +67,7 @@ __all__ = [
     "NEURON_T",
     "NEURON_X",
     "ActivationExplorer",
+    "BPTTExplorer",
     "BackpropStep",
     "BackwardStepper",
     "Explorer",
@@ -73,6 +76,7 @@ __all__ = [
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
+    "bptt_explorer",
     "figure_png",
     "forward_backward",
     "learning_rate_explorer",
