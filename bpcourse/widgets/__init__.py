@@ -6,7 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
-| `bptt_explorer()` | 11 | spectral radius of $W_{hh}$, window k | gradient decay, truncation error |
+| `bptt_explorer()` | 11 | spectral radius of $W_{hh}$, window k | gradient decay, truncation |
 
 Each function returns an explorer object that holds its state:
 
@@ -46,8 +46,8 @@ from bpcourse.widgets.backward_stepper import (
     backward_stepper,
     forward_backward,
 )
-from bpcourse.widgets.bptt import BPTTExplorer, bptt_explorer
 from bpcourse.widgets.base import Explorer, figure_png, use_static
+from bpcourse.widgets.bptt import BPTTExplorer, bptt_explorer
 from bpcourse.widgets.learning_rate import (
     NEURON_START,
     NEURON_T,

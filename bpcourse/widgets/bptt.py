@@ -138,7 +138,7 @@ class BPTTExplorer(Explorer):
         distance = np.arange(self.T_decay)
         ax_decay.semilogy(distance, self.decay, "o-", ms=3, color="C0", label="measured")
         ax_decay.semilogy(
-            distance, radius**distance.astype(float), "--", color="gray", label="radius$^{T-t}$"
+            distance, radius ** distance.astype(float), "--", color="gray", label="radius$^{T-t}$"
         )
         ax_decay.set_ylim(max(1e-12, 0.3 * self.decay.min()), 3 * max(self.decay.max(), 1.0))
         ax_decay.set_xlabel("distance $T - t$ (steps back from the loss)")
@@ -150,8 +150,16 @@ class BPTTExplorer(Explorer):
         ax_trunc.semilogy(self.ks, shown, "o-", ms=3, color="C1", label="truncated vs full")
         zero = self.errors == 0
         ax_trunc.plot(self.ks[zero], shown[zero], "v", ms=8, color="C2", label="exactly 0")
-        ax_trunc.semilogy([k], [max(self.error, FLOOR)], "s", ms=9, mfc="none", mew=2,
-                          color="C3", label=f"k = {k}")
+        ax_trunc.semilogy(
+            [k],
+            [max(self.error, FLOOR)],
+            "s",
+            ms=9,
+            mfc="none",
+            mew=2,
+            color="C3",
+            label=f"k = {k}",
+        )
         ax_trunc.set_ylim(FLOOR / 2, 2)
         ax_trunc.set_xlabel("window k")
         ax_trunc.set_ylabel(r"$\Vert g_k - g\Vert\,/\,\Vert g\Vert$")
