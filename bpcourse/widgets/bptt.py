@@ -138,12 +138,14 @@ class BPTTExplorer(Explorer):
         distance = np.arange(self.T_decay)
         ax_decay.semilogy(distance, self.decay, "o-", ms=3, color="C0", label="measured")
         ax_decay.semilogy(
-            distance, radius ** distance.astype(float), "--", color="gray", label="radius$^{T-t}$"
+            distance, radius ** distance.astype(float), "--", color="gray", label=r"$\rho^{T-t}$"
         )
         ax_decay.set_ylim(max(1e-12, 0.3 * self.decay.min()), 3 * max(self.decay.max(), 1.0))
         ax_decay.set_xlabel("distance $T - t$ (steps back from the loss)")
         ax_decay.set_ylabel(r"$\Vert\partial\mathcal{L}/\partial h_t\Vert$")
-        ax_decay.set_title(f"gradient reaching $h_t$, spectral radius {radius:g}", fontsize=10)
+        ax_decay.set_title(
+            rf"gradient reaching $h_t$, spectral radius $\rho$ = {radius:g}", fontsize=10
+        )
         ax_decay.grid(True, which="both", alpha=0.3)
         ax_decay.legend(fontsize=8)
         shown = np.maximum(self.errors, FLOOR)
