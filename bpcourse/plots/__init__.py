@@ -8,6 +8,7 @@ them only to draw: `from bpcourse.plots.training import plot_history`).
 - `network`: a small fully connected network with numbers on its units and weights
 - `graph`: the computation graph of a scalar autodiff `Value`
 - `gradients`: hidden activations layer by layer, clipping a gradient in 2-D (lesson 07)
+- `unrolled`: a recurrent network unrolled in time, with the gradient's paths (lesson 11)
 
 Every function draws with matplotlib's object-oriented API: it takes an optional `ax`, returns
 the Axes (a Figure for a grid of panels), never calls `plt.show()` and never changes rcParams.
