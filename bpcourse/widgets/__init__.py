@@ -6,6 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
+| `batchnorm_training_explorer()` | 10 | depth, $\eta$, weight scale | loss with, without BN |
 
 Each function returns an explorer object that holds its state:
 
@@ -34,7 +35,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06).
+`training` (06), `batchnorm_training` (10).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -46,6 +47,11 @@ from bpcourse.widgets.backward_stepper import (
     forward_backward,
 )
 from bpcourse.widgets.base import Explorer, figure_png, use_static
+from bpcourse.widgets.batchnorm_training import (
+    INIT_SCALES,
+    BatchNormTrainingExplorer,
+    batchnorm_training_explorer,
+)
 from bpcourse.widgets.learning_rate import (
     NEURON_START,
     NEURON_T,
@@ -61,18 +67,21 @@ from bpcourse.widgets.training import BATCH_SIZES, DATASETS, TrainingExplorer, t
 __all__ = [
     "BATCH_SIZES",
     "DATASETS",
+    "INIT_SCALES",
     "NEURON_START",
     "NEURON_T",
     "NEURON_X",
     "ActivationExplorer",
     "BackpropStep",
     "BackwardStepper",
+    "BatchNormTrainingExplorer",
     "Explorer",
     "ForwardBackward",
     "LearningRateExplorer",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
+    "batchnorm_training_explorer",
     "figure_png",
     "forward_backward",
     "learning_rate_explorer",
