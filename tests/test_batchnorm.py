@@ -277,9 +277,9 @@ def test_backward_before_forward_and_wrong_gradient_shape():
 
 def test_graph_forward_matches_the_layer_and_keeps_every_node():
     X, gamma, beta, _ = random_problem(7, 3, seed=3)
-    y, nodes = batchnorm_graph_forward(X, gamma, beta, EPS)
+    graph_out, nodes = batchnorm_graph_forward(X, gamma, beta, EPS)
     out, _ = batchnorm_forward(X, gamma, beta, np.zeros(3), np.ones(3), eps=EPS)
-    np.testing.assert_allclose(y, out, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(graph_out, out, rtol=1e-13, atol=1e-13)
     assert set(GRAPH_NODES) <= set(nodes)
     assert nodes["sq"].shape == (7, 3) and nodes["var"].shape == (3,)
 
@@ -289,7 +289,7 @@ def test_graph_backward_gives_every_node_its_gradient_and_agrees_with_the_closed
     _, nodes = batchnorm_graph_forward(X, gamma, beta, EPS)
     grads = batchnorm_graph_backward(G, nodes)
     for name in (*GRAPH_NODES, "X", "gamma", "beta"):
-        expected = X.shape if name in ("X", "xc", "sq", "x_hat", "y") else (4,)
+        expected = X.shape if name in ("X", "xc", "sq", "x_hat", "out") else (4,)
         assert grads[name].shape == expected, name
     _, cache = batchnorm_forward(X, gamma, beta, np.zeros(4), np.ones(4), eps=EPS)
     dX, dgamma, dbeta = batchnorm_backward(G, cache)

@@ -4,7 +4,8 @@ r"""The computational graph of batch normalisation's training-mode forward pass 
     draw_batchnorm_graph()
 
 One node per intermediate of `bpcourse.batchnorm.batchnorm_graph_forward`
-($x, \mu, x_c, s, \sigma^2, \sigma, \iota, \hat x, y$ and the parameters $\gamma, \beta$).
+($x, \mu, x_c, s, \sigma^2, \sigma, \iota, \hat x$, the output $o$ and the parameters
+$\gamma, \beta$).
 Each edge is labelled with its operation (black, above) and with the local derivative that
 the backward pass multiplies by (red, below); the backward pass runs right to left.
 """
@@ -29,7 +30,7 @@ BATCHNORM_NODES: dict[str, tuple[float, float, str, str]] = {
     "x_hat": (12.2, 0.0, r"$\hat x$", "inner"),
     "gamma": (13.0, 1.7, r"$\gamma$", "parameter"),
     "beta": (16.0, 1.7, r"$\beta$", "parameter"),
-    "y": (14.6, 0.0, r"$y$", "output"),
+    "out": (14.6, 0.0, r"$o$", "output"),
 }
 
 # (from, to, operation, local derivative d(to)/d(from))
@@ -43,9 +44,9 @@ BATCHNORM_EDGES: list[tuple[str, str, str, str]] = [
     ("std", "inv_std", r"$1/\cdot$", r"$-\frac{1}{\sigma^2}$"),
     ("xc", "x_hat", r"$x_c\,\iota$", r"$\iota$"),
     ("inv_std", "x_hat", "", r"$x_c$"),
-    ("x_hat", "y", r"$\gamma\hat x+\beta$", r"$\gamma$"),
-    ("gamma", "y", "", r"$\hat x$"),
-    ("beta", "y", "", r"$1$"),
+    ("x_hat", "out", r"$\gamma\hat x+\beta$", r"$\gamma$"),
+    ("gamma", "out", "", r"$\hat x$"),
+    ("beta", "out", "", r"$1$"),
 ]
 
 COLORS = {"input": "#dcfce7", "inner": "#f3f4f6", "parameter": "#dbeafe", "output": "#fde68a"}
