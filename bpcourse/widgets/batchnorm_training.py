@@ -58,7 +58,7 @@ class BatchNormTrainingExplorer(Explorer):
         v = self.values
         return {
             "depth": int_slider(widgets, v["depth"], 2, 16, "depth (Dense layers)"),
-            "lr": log_slider(widgets, v["lr"], 0.001, 3.0, "learning rate η"),
+            "lr": log_slider(widgets, v["lr"], 0.001, 10.0, "learning rate η"),
             "init_scale": dropdown(widgets, list(INIT_SCALES), v["init_scale"], "init × He"),
         }
 
