@@ -24,7 +24,7 @@ from bpcourse.optim import GradientDescent
 from bpcourse.training import History, TrainingDivergedError, evaluate, run_epoch
 from bpcourse.validation import check_int, check_positive
 
-__all__ = ["DeepRun", "deep_mlp", "initial_loss", "train_deep"]
+__all__ = ["DeepRun", "deep_mlp", "hidden_signal_sizes", "initial_loss", "train_deep"]
 
 
 def deep_mlp(
@@ -142,3 +142,22 @@ def initial_loss(net: Sequential, X: np.ndarray, y: np.ndarray) -> float:
     for name, before in saved.items():
         buffers[name][...] = before
     return float(value)
+
+
+def hidden_signal_sizes(net: Sequential, X: np.ndarray) -> np.ndarray:
+    """The standard deviation of every hidden activation a(l) (each ReLU's output) when X
+    (N, n_in) goes through `net` in training mode; shape (number of ReLU layers,).
+
+    The running averages are left as they were.
+    """
+    saved = {name: value.copy() for name, value in net.buffers().items()}
+    sizes, a = [], X
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in net.layers:
+            a = layer.forward(a, training=True)
+            if isinstance(layer, ActivationLayer):
+                sizes.append(float(a.std()))
+    buffers = net.buffers()
+    for name, before in saved.items():
+        buffers[name][...] = before
+    return np.array(sizes)

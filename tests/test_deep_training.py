@@ -12,7 +12,7 @@ import pytest
 
 from bpcourse.batchnorm import BatchNorm
 from bpcourse.data import load_digits
-from bpcourse.deep_training import deep_mlp, initial_loss, train_deep
+from bpcourse.deep_training import deep_mlp, hidden_signal_sizes, initial_loss, train_deep
 from bpcourse.gradcheck import check_network
 from bpcourse.layers import Dense
 
@@ -92,3 +92,25 @@ def test_bad_settings_raise_clear_errors():
         deep_mlp(2.5, 8)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="init_scale"):
         deep_mlp(3, 8, init_scale=-1.0)
+
+
+def test_hidden_signal_sizes_per_relu_and_buffers_untouched():
+    X = np.random.default_rng(0).normal(size=(64, 64))
+    plain = deep_mlp(5, 16, init_scale=0.5)
+    sizes = hidden_signal_sizes(plain, X)
+    assert sizes.shape == (4,)
+    assert np.all(np.diff(np.log(sizes)) < 0)  # c = 0.5: the signal shrinks layer by layer
+    a = X
+    for layer in plain:
+        a = layer.forward(a)
+        if layer.name == "relu1":
+            assert sizes[0] == pytest.approx(a.std())
+    normed = deep_mlp(5, 16, batchnorm=True, init_scale=0.5)
+    before = {k: v.copy() for k, v in normed.buffers().items()}
+    normed_sizes = hidden_signal_sizes(normed, X)
+    # after batch norm each ReLU sees mean 0, variance 1 per feature, whatever the scale
+    assert np.all((normed_sizes > 0.3) & (normed_sizes < 1.0))
+    scaled = hidden_signal_sizes(deep_mlp(5, 16, batchnorm=True, init_scale=2.0), X)
+    np.testing.assert_allclose(scaled, normed_sizes, rtol=1e-3)  # BN(cWa) = BN(Wa), up to eps
+    for k, v in normed.buffers().items():
+        np.testing.assert_array_equal(v, before[k])

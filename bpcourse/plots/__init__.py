@@ -7,7 +7,8 @@ them only to draw: `from bpcourse.plots.training import plot_history`).
 - `classification`: decision regions in 2-D, the confusion matrix, a grid of digits
 - `network`: a small fully connected network with numbers on its units and weights
 - `graph`: the computation graph of a scalar autodiff `Value`
-- `batchnorm`: batch normalisation's computational graph, with local derivatives (lesson 10)
+- `batchnorm`: batch normalisation's computational graph, with local derivatives, and deep
+  training runs with and without it: learning-rate sweep, initial weight scale (lesson 10)
 
 Every function draws with matplotlib's object-oriented API: it takes an optional `ax`, returns
 the Axes (a Figure for a grid of panels), never calls `plt.show()` and never changes rcParams.

@@ -1,22 +1,43 @@
-r"""The computational graph of batch normalisation's training-mode forward pass (lesson 10).
+r"""Lesson 10's figures: batch norm's computational graph, and deep-network training runs
+with and without batch norm.
 
     from bpcourse.plots.batchnorm import draw_batchnorm_graph
     draw_batchnorm_graph()
+    plot_learning_rate_runs(runs, rates)        # runs[lr, batchnorm]: DeepRun
+    plot_init_scale_runs(init_runs, signals)    # init_runs[c, batchnorm], signals[c, batchnorm]
 
 One node per intermediate of `bpcourse.batchnorm.batchnorm_graph_forward`
 ($x, \mu, x_c, s, \sigma^2, \sigma, \iota, \hat x$, the output $o$ and the parameters
 $\gamma, \beta$).
 Each edge is labelled with its operation (black, above) and with the local derivative that
 the backward pass multiplies by (red, below); the backward pass runs right to left.
+
+The run figures draw runs without batch norm in blue (C0), with it in red (C3), the loss on a
+log scale with the chance level ln 10, and a cross at the epoch where a run diverged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
-__all__ = ["BATCHNORM_EDGES", "BATCHNORM_NODES", "draw_batchnorm_graph"]
+from bpcourse.deep_training import DeepRun
+
+__all__ = [
+    "BATCHNORM_EDGES",
+    "BATCHNORM_NODES",
+    "draw_batchnorm_graph",
+    "plot_init_scale_runs",
+    "plot_learning_rate_runs",
+]
+
+COLOR = {False: "C0", True: "C3"}  # without, with batch norm
 
 # name: (x, y, label, kind)
 BATCHNORM_NODES: dict[str, tuple[float, float, str, str]] = {
@@ -95,3 +116,109 @@ def draw_batchnorm_graph(ax: Axes | None = None, fontsize: float = 11.0) -> Axes
         fontsize=fontsize,
     )
     return ax
+
+
+def _loss_curve(ax: Axes, run: DeepRun, label: str, **style: Any) -> None:
+    """One run's loss per epoch, and a cross at the epoch where it diverged."""
+    color = COLOR[run.batchnorm]
+    ax.plot(np.arange(len(run.train_loss)), run.train_loss, color=color, label=label, **style)
+    if run.diverged_at is not None:
+        ax.plot(
+            [run.diverged_at],
+            [run.train_loss[run.diverged_at - 1]],
+            "x",
+            color=color,
+            markersize=12,
+            markeredgewidth=3,
+            label=f"{label}: diverged",
+        )
+
+
+def _finish(ax: Axes, fontsize: float, **legend: Any) -> None:
+    ax.axhline(np.log(10), color="0.5", linestyle=":", label="chance level, ln 10")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=fontsize, **legend)
+
+
+def plot_learning_rate_runs(
+    runs: Mapping[tuple[float, bool], DeepRun],
+    rates: Sequence[float],
+    curves: Sequence[float] = (0.1, 1.0),
+) -> Figure:
+    """Two panels (12 x 4.2 inches): the loss per epoch for the rates in `curves` (solid, then
+    dashed), and the loss after the last epoch against the learning rate (log-log).
+
+    `runs[lr, batchnorm]` holds a `DeepRun` for every lr in `rates` and both batchnorm values.
+    """
+    fig, (ax_curves, ax_sweep) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    for lr, linestyle in zip(curves, ("-", "--", ":", "-."), strict=False):
+        for bn in (False, True):
+            run = runs[lr, bn]
+            _loss_curve(
+                ax_curves,
+                run,
+                f"{run.label()}, η = {lr:g}",
+                linestyle=linestyle,
+                marker="o",
+                markersize=3,
+            )
+    ax_curves.set(
+        xlabel="epoch",
+        ylabel="training loss ℒ",
+        title=f"Training loss per epoch, {runs[rates[0], False].depth} layers",
+    )
+    _finish(ax_curves, 9)
+    for bn in (False, True):
+        ax_sweep.plot(
+            rates,
+            [runs[lr, bn].final_loss for lr in rates],
+            "o-",
+            color=COLOR[bn],
+            label="with batch norm" if bn else "without batch norm",
+        )
+    ax_sweep.set(
+        xscale="log",
+        xlabel="learning rate η",
+        ylabel="training loss after the last epoch",
+        title="Learning-rate sweep",
+    )
+    _finish(ax_sweep, 9)
+    return fig
+
+
+def plot_init_scale_runs(
+    init_runs: Mapping[tuple[float, bool], DeepRun],
+    signals: Mapping[tuple[float, bool], np.ndarray],
+) -> Figure:
+    """Two panels (12 x 4.2 inches) for weights initialised at c x He: the standard deviation
+    of each hidden activation of the untrained network (`signals[c, batchnorm]`, shape
+    (hidden layers,), see `bpcourse.deep_training.hidden_signal_sizes`), and the loss per
+    epoch of `init_runs[c, batchnorm]`. One marker per c (up to three values).
+    """
+    fig, (ax_signal, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    scales = sorted({c for c, _ in init_runs})
+    for c, marker in zip(scales, ("v", "o", "^"), strict=False):
+        for bn in (False, True):
+            label = f"{'with' if bn else 'without'} BN, c = {c:g}"
+            sizes = signals[c, bn]
+            ax_signal.plot(
+                range(1, len(sizes) + 1), sizes, marker=marker, color=COLOR[bn], label=label
+            )
+            _loss_curve(ax_loss, init_runs[c, bn], label, marker=marker, markersize=4)
+    run = init_runs[scales[0], False]
+    ax_signal.set(
+        yscale="log",
+        xlabel="hidden layer l",
+        ylabel="standard deviation of $a^{(l)}$",
+        title="The signal through the untrained network",
+    )
+    ax_signal.grid(True, which="both", alpha=0.3)
+    ax_signal.legend(fontsize=9, ncols=2, loc="upper left")
+    ax_loss.set(
+        xlabel="epoch",
+        ylabel="training loss ℒ",
+        title=f"Training, η = {run.lr:g}, weights = c × He",
+    )
+    _finish(ax_loss, 9, ncols=2, loc="upper right")
+    return fig

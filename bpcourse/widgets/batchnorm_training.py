@@ -22,7 +22,7 @@ class BatchNormTrainingExplorer(Explorer):
 
     Every change trains `bpcourse.deep_training.train_deep(data, depth, lr, batchnorm,
     init_scale, width, epochs, batch_size, seed)` for both settings of `batchnorm`, from the
-    same seeded weights and batches, for exactly `epochs` epochs (about a second at the
+    same seeded weights and batches, for exactly `epochs` epochs (a few seconds at the
     defaults; runs are cached). The figure shows the training loss per epoch on a log
     scale, a cross where a run diverged.
     State: `runs`, {False: the run without batch norm, True: the run with it}.
