@@ -15,6 +15,8 @@ The library the course's notebooks import. One concept per module:
 - `dropout`, `batchnorm`, `recurrent`, `conv`: dropout, batch normalisation, a recurrent layer
   with (truncated) backpropagation through time, convolution and pooling
 - `training`: full-batch, stochastic and mini-batch training loops with history
+- `deep_training`: deep ReLU networks with and without batch norm, trained on the digits
+  (lesson 10)
 - `diagnostics`: gradient norms, activation statistics, update ratios during training
 - `metrics`: predictions, accuracy, confusion matrix
 - `data`: XOR, 2-D toy sets, the handwritten digits; one-hot, standardisation

@@ -162,3 +162,65 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_features}, momentum={self.momentum:g}, name={self.name!r})"
+
+
+# --- the same computation as a graph of elementary nodes (lesson 10) ------------------------
+
+GRAPH_NODES = ("mu", "xc", "sq", "var", "std", "inv_std", "x_hat", "out")
+
+
+def batchnorm_graph_forward(
+    X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    r"""The training-mode forward pass, one elementary node at a time. Returns (out, nodes).
+
+    $\mu = \frac1N\sum_n x_n$, $x_c = x - \mu$, $s = x_c^2$, $\sigma^2 = \frac1N\sum_n s_n$,
+    $\sigma = \sqrt{\sigma^2+\epsilon}$, $\iota = 1/\sigma$, $\hat x = x_c\,\iota$,
+    $o = \gamma\hat x + \beta$ (the output: $y$ is the target in this course). X (N, F),
+    gamma and beta (F,); every node is kept in `nodes` (keys `GRAPH_NODES`, plus "X", "gamma"
+    and "eps") for `batchnorm_graph_backward`.
+    Same output as `batchnorm_forward(..., training=True)`, without running averages.
+    """
+    n = X.shape[0]
+    if X.ndim != 2 or n < 2:
+        raise ShapeError(
+            f"batchnorm_graph_forward: X must have shape (N, F) with N >= 2, got {X.shape}"
+        )
+    mu = X.sum(axis=0) / n
+    xc = X - mu
+    sq = xc**2
+    var = sq.sum(axis=0) / n
+    std = np.sqrt(var + eps)
+    inv_std = 1.0 / std
+    x_hat = xc * inv_std
+    out = gamma * x_hat + beta
+    nodes = {"X": X, "gamma": gamma, "eps": np.asarray(eps), "mu": mu, "xc": xc, "sq": sq}
+    nodes.update({"var": var, "std": std, "inv_std": inv_std, "x_hat": x_hat, "out": out})
+    return out, nodes
+
+
+def batchnorm_graph_backward(
+    dOut: np.ndarray, nodes: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    r"""Reverse mode through the nodes of `batchnorm_graph_forward`, last node first.
+
+    Returns the gradient of the loss with respect to every node, keyed by its name ("X",
+    "gamma", "beta" and the `GRAPH_NODES`), each the shape of its node: (N, F) or (F,).
+    A node used twice ($x_c$, by $s$ and by $\hat x$) sums the gradients of its two paths;
+    a node broadcast over the batch ($\mu$, $\iota$, $\gamma$, $\beta$) sums over the rows.
+    """
+    X, gamma, xc, var, std = nodes["X"], nodes["gamma"], nodes["xc"], nodes["var"], nodes["std"]
+    n = X.shape[0]
+    g: dict[str, np.ndarray] = {"out": dOut}
+    g["beta"] = dOut.sum(axis=0)  # out = gamma * x_hat + beta, beta broadcast over rows
+    g["gamma"] = (dOut * nodes["x_hat"]).sum(axis=0)
+    g["x_hat"] = dOut * gamma
+    g["inv_std"] = (g["x_hat"] * xc).sum(axis=0)  # x_hat = xc * inv_std
+    dxc_direct = g["x_hat"] * nodes["inv_std"]
+    g["std"] = -g["inv_std"] / std**2  # inv_std = 1 / std
+    g["var"] = g["std"] * 0.5 / np.sqrt(var + nodes["eps"])  # std = sqrt(var + eps)
+    g["sq"] = np.broadcast_to(g["var"] / n, X.shape).copy()  # var = sum(sq) / n
+    g["xc"] = dxc_direct + 2 * xc * g["sq"]  # sq = xc ** 2: the second path into xc
+    g["mu"] = -g["xc"].sum(axis=0)  # xc = X - mu
+    g["X"] = g["xc"] + g["mu"] / n  # X reaches out through xc and through mu = sum(X) / n
+    return g

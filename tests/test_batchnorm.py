@@ -12,12 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpcourse.batchnorm import BatchNorm, batchnorm_backward, batchnorm_forward
+from bpcourse.batchnorm import (
+    GRAPH_NODES,
+    BatchNorm,
+    batchnorm_backward,
+    batchnorm_forward,
+    batchnorm_graph_backward,
+    batchnorm_graph_forward,
+)
 from bpcourse.gradcheck import (
     LAYER_TOLERANCE,
     NETWORK_TOLERANCE,
     check_layer,
     check_network,
+    numerical_gradient,
     relative_error,
 )
 from bpcourse.layers import ActivationLayer, Dense
@@ -264,3 +272,45 @@ def test_backward_before_forward_and_wrong_gradient_shape():
     layer.forward(np.ones((3, 2)) + np.arange(3)[:, None])
     with pytest.raises(ShapeError, match=r"'bn1'.*\(3, 2\), got \(2, 2\)"):
         layer.backward(np.ones((2, 2)))
+
+
+# --- the node-by-node graph functions (lesson 10) -----------------------------------------
+
+
+def test_graph_forward_matches_the_layer_and_keeps_every_node():
+    X, gamma, beta, _ = random_problem(7, 3, seed=3)
+    graph_out, nodes = batchnorm_graph_forward(X, gamma, beta, EPS)
+    out, _ = batchnorm_forward(X, gamma, beta, np.zeros(3), np.ones(3), eps=EPS)
+    np.testing.assert_allclose(graph_out, out, rtol=1e-13, atol=1e-13)
+    assert set(GRAPH_NODES) <= set(nodes)
+    assert nodes["sq"].shape == (7, 3) and nodes["var"].shape == (3,)
+
+
+def test_graph_backward_gives_every_node_its_gradient_and_agrees_with_the_closed_form():
+    X, gamma, beta, G = random_problem(9, 4, seed=4)
+    _, nodes = batchnorm_graph_forward(X, gamma, beta, EPS)
+    grads = batchnorm_graph_backward(G, nodes)
+    for name in (*GRAPH_NODES, "X", "gamma", "beta"):
+        expected = X.shape if name in ("X", "xc", "sq", "x_hat", "out") else (4,)
+        assert grads[name].shape == expected, name
+    _, cache = batchnorm_forward(X, gamma, beta, np.zeros(4), np.ones(4), eps=EPS)
+    dX, dgamma, dbeta = batchnorm_backward(G, cache)
+    assert relative_error(grads["X"], dX) < 1e-12
+    assert relative_error(grads["gamma"], dgamma) < 1e-12
+    assert relative_error(grads["beta"], dbeta) < 1e-12
+
+
+def test_graph_backward_matches_central_differences():
+    X, gamma, beta, G = random_problem(6, 2, seed=5)
+    _, nodes = batchnorm_graph_forward(X, gamma, beta, EPS)
+    grads = batchnorm_graph_backward(G, nodes)
+    for name, value in (("X", X), ("gamma", gamma), ("beta", beta)):
+        numeric = numerical_gradient(
+            lambda: float(np.sum(G * batchnorm_graph_forward(X, gamma, beta, EPS)[0])), value
+        )
+        assert relative_error(grads[name], numeric) < LAYER_TOLERANCE, name
+
+
+def test_graph_forward_rejects_a_single_example():
+    with pytest.raises(ShapeError, match="N >= 2"):
+        batchnorm_graph_forward(np.ones((1, 3)), np.ones(3), np.zeros(3))

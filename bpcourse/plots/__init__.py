@@ -8,6 +8,8 @@ them only to draw: `from bpcourse.plots.training import plot_history`).
 - `network`: a small fully connected network with numbers on its units and weights
 - `graph`: the computation graph of a scalar autodiff `Value`
 - `gradients`: hidden activations layer by layer, clipping a gradient in 2-D (lesson 07)
+- `batchnorm`: batch normalisation's computational graph, with local derivatives, and deep
+  training runs with and without it: learning-rate sweep, initial weight scale (lesson 10)
 - `unrolled`: a recurrent network unrolled in time, with the gradient's paths (lesson 11)
 
 Every function draws with matplotlib's object-oriented API: it takes an optional `ax`, returns

@@ -9,6 +9,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `gradient_flow_explorer()` | 07 | depth, activation, init, scale | gradient norms |
 | `optimiser_race()` | 08 | surface, $\eta$, $\beta$, steps | six optimisers' paths and losses |
 | `regularisation_explorer()` | 09 | $\lambda$ (L2, L1), dropout $p$, data size | both curves |
+| `batchnorm_training_explorer()` | 10 | depth, $\eta$, weight scale | loss with, without BN |
 | `bptt_explorer()` | 11 | spectral radius of $W_{hh}$, window k | gradient decay, truncation |
 
 Each function returns an explorer object that holds its state:
@@ -38,7 +39,8 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06), `gradient_flow` (07), `optimiser_race` (08), `regularisation` (09), `bptt` (11).
+`training` (06), `gradient_flow` (07), `optimiser_race` (08), `regularisation` (09),
+`batchnorm_training` (10), `bptt` (11).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -50,6 +52,11 @@ from bpcourse.widgets.backward_stepper import (
     forward_backward,
 )
 from bpcourse.widgets.base import Explorer, figure_png, use_static
+from bpcourse.widgets.batchnorm_training import (
+    INIT_SCALES,
+    BatchNormTrainingExplorer,
+    batchnorm_training_explorer,
+)
 from bpcourse.widgets.bptt import BPTTExplorer, bptt_explorer
 from bpcourse.widgets.gradient_flow import GradientFlowExplorer, gradient_flow_explorer
 from bpcourse.widgets.learning_rate import (
@@ -73,6 +80,7 @@ from bpcourse.widgets.training import BATCH_SIZES, DATASETS, TrainingExplorer, t
 __all__ = [
     "BATCH_SIZES",
     "DATASETS",
+    "INIT_SCALES",
     "NEURON_START",
     "NEURON_T",
     "NEURON_X",
@@ -81,6 +89,7 @@ __all__ = [
     "BPTTExplorer",
     "BackpropStep",
     "BackwardStepper",
+    "BatchNormTrainingExplorer",
     "Explorer",
     "ForwardBackward",
     "GradientFlowExplorer",
@@ -90,6 +99,7 @@ __all__ = [
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
+    "batchnorm_training_explorer",
     "bptt_explorer",
     "figure_png",
     "forward_backward",
