@@ -186,7 +186,7 @@ TRUNCATION_MISTAKES = {
 }
 
 
-# --- rnn_step_backward -----------------------------------------------------------------------------
+# --- rnn_step_backward ---------------------------------------------------------------------------
 
 
 def step_problem() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
@@ -315,7 +315,7 @@ def check_bptt(bptt: Callable[..., Any]) -> Problems:
     return _parts(_compare_all(right, got, SEQ_NAMES, variants, SEQUENCE_MISTAKES), SEQUENCE_GROUPS)
 
 
-# --- truncated_bptt --------------------------------------------------------------------------------
+# --- truncated_bptt ------------------------------------------------------------------------------
 
 WINDOWS = (1, 2, 3, 5)
 FULL_WINDOWS = (T, T + 3)
@@ -374,7 +374,7 @@ def check_truncated_bptt(truncated_bptt: Callable[..., Any]) -> Problems:
     return parts
 
 
-# --- jacobian_norms --------------------------------------------------------------------------------
+# --- jacobian_norms ------------------------------------------------------------------------------
 
 T_JACOBIAN, N_JACOBIAN = 8, 5
 
