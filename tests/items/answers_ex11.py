@@ -39,6 +39,8 @@ def rnn_step_backward(dh, cache, slip=()):
         dz = dh
     elif "1 - h" in slip:
         dz = dh * (1 - h)
+    elif "tanh of h" in slip:
+        dz = dh * (1 - np.tanh(h) ** 2)
     else:
         dz = dh * (1 - h**2)
     dx = dz @ W_xh
@@ -46,6 +48,8 @@ def rnn_step_backward(dh, cache, slip=()):
     dW_xh = x.T @ dz if "dW_xh transposed" in slip else dz.T @ x
     dW_hh = h_prev.T @ dz if "dW_hh transposed" in slip else dz.T @ h_prev
     db = dz if "db not summed" in slip else dz.sum(axis=0)
+    if "db averaged" in slip:
+        db = dz.mean(axis=0)
     if "sign" in slip:
         dx, dh_prev = -dx, -dh_prev
     if "dW × 1.3" in slip:
@@ -89,11 +93,34 @@ def truncated_bptt(dH, caches, k, slip=()):
             cut = t > 0 and t % (k + 1) == 0
         elif "from the end" in slip:
             cut = t > 0 and (T - t) % k == 0
+        elif "off by one, t = 0 too" in slip:
+            cut = (t + 1) % k == 0
+        elif "cuts at 0" in slip:
+            cut = t % k == 0  # t = 0 too: dh0 is lost
+        elif "one step late" in slip:
+            cut = t > 1 and (t - 1) % k == 0
         else:
             cut = t > 0 and t % k == 0
         skip_direct = cut and "cuts the direct term" in slip
         dh_next = np.zeros_like(dh_prev) if cut else dh_prev
     return dX, dh_next, dW_xh, dW_hh, db
+
+
+def sliding_window(dH, caches, k):
+    """A sliding window: every loss sends its gradient back k steps (not this exercise's)."""
+    N, T, _ = dH.shape
+    W_xh, W_hh = caches[0][2], caches[0][3]
+    dX, dh0 = np.zeros((N, T, W_xh.shape[1])), np.zeros((N, W_hh.shape[0]))
+    dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    for s in range(T):
+        dh = dH[:, s]
+        for t in range(s, max(s - k, -1), -1):
+            dx, dh, gx, gh, gb = rnn_step_backward(dh, caches[t])
+            dX[:, t] += dx
+            dW_xh, dW_hh, db = dW_xh + gx, dW_hh + gh, db + gb
+            if t == 0:
+                dh0 = dh0 + dh
+    return dX, dh0, dW_xh, dW_hh, db
 
 
 def bptt(dH, caches, slip=()):
@@ -137,6 +164,8 @@ STEP = {
     "tanh at h_prev": "tanh′ is taken at h_{t−1}",
     "no tanh'": "the derivative of tanh is missing",
     "1 - h": "tanh′ is written 1 − h",
+    "tanh of h": "tanh′ is computed as 1 − tanh(h_t)²",
+    "db averaged": "db is averaged over the batch",
     "W_hh not transposed": "dh_prev uses W_hhᵀ",
     "dW_xh transposed": "dW_xh: expected shape (4, 2) = (n, n_in), got (2, 4)",
     "dW_hh transposed": "dW_hh is transposed",
@@ -158,9 +187,12 @@ SEQUENCE = {
 TRUNCATED = {
     "ignores k": "your gradient does not depend on k",
     "off by one": "you cut where t + 1 is a multiple of k",
+    "off by one, t = 0 too": "you cut where t + 1 is a multiple of k",
     "k + 1": "your chunks have k + 1 steps",
     "from the end": "your chunks are counted from the end of the sequence",
     "cuts the direct term": "you drop the loss's own gradient dH[:, t − 1]",
+    "cuts at 0": "you cut at t = 0 too",
+    "one step late": "your cuts are one step late",
     "assign": "(`=` where `+=` is needed)",
     "direct only": "is only what the loss sends it directly",
     ("off by one", "tanh at h_prev"): None,  # two slips: no single cause fits
@@ -188,7 +220,10 @@ def _wrongs(answer: Callable[..., Any], table: dict[Any, str | None]) -> list[Wr
 CATALOGUE: dict[str, list[Wrong]] = {
     "rnn_step_backward": _wrongs(rnn_step_backward, STEP),
     "bptt": _wrongs(bptt, SEQUENCE),
-    "truncated_bptt": _wrongs(truncated_bptt, TRUNCATED),
+    "truncated_bptt": [
+        *_wrongs(truncated_bptt, TRUNCATED),
+        Wrong("sliding window", sliding_window, "a sliding window"),
+    ],
     "jacobian_norms": _wrongs(jacobian_norms, JACOBIAN),
 }
 

@@ -82,7 +82,7 @@ def test_every_known_mistake_is_told_apart_from_the_right_answer_and_the_others(
     dH, caches = ex11.sequence_problem()
     mistakes = {**ex11.SEQUENCE_MISTAKES, **ex11.TRUNCATION_MISTAKES}
     windows = (*ex11.WINDOWS, *ex11.FULL_WINDOWS)
-    answers = {m: [ex11.backward(dH, caches, k, m) for k in windows] for m in mistakes}
+    answers = {m: [ex11.truncation_variant(dH, caches, k, m) for k in windows] for m in mistakes}
     right = [ex11.backward(dH, caches, k) for k in windows]
     for m, a in answers.items():
         assert not all(_close(x, y, 1e-6) for x, y in zip(a, right, strict=True)), m
@@ -192,7 +192,79 @@ def test_equal_weight_sums_but_the_wrong_dX_loses_only_that_third():
 def test_the_step_returned_in_another_order_is_said():
     result = run("rnn_step_backward", lambda dh, cache: rnn_step_backward(dh, cache, "order"))
     assert result.points < result.max_points
-    assert "expected shape" in _text(result)
+    text = _text(result)
+    assert "holds what belongs in dh_prev" in text, text
+    assert "(dx, dh_prev, dW_xh, dW_hh, db)" in text
+
+
+def _reordered(answer, order):
+    return lambda *args: tuple(answer(*args)[i] for i in order)
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "answer", "order", "said"),
+    [
+        ("rnn_step_backward", rnn_step_backward, (0, 1, 2, 4, 3), "dW_hh holds what belongs in db"),
+        ("bptt", bptt, (0, 1, 3, 2, 4), "dW_xh holds what belongs in dW_hh"),
+        ("bptt", bptt, (0, 2, 3, 4, 1), "dh0 holds what belongs in dW_xh"),
+        ("truncated_bptt", truncated_bptt, (0, 1, 3, 2, 4), "dW_xh holds what belongs in dW_hh"),
+    ],
+)
+def test_gradients_returned_in_another_order_are_said_not_blamed_on_a_sum(
+    grade_id, answer, order, said
+):
+    result = run(grade_id, _reordered(answer, order))
+    text = _text(result)
+    assert result.status == "failed" and said in text, text
+    assert "did you sum" not in text and "forget to sum" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "answer"),
+    [
+        ("rnn_step_backward", rnn_step_backward),
+        ("bptt", bptt),
+        ("truncated_bptt", truncated_bptt),
+        ("jacobian_norms", jacobian_norms),
+    ],
+)
+def test_a_right_answer_in_float32_is_told_its_dtype_and_nothing_else(grade_id, answer):
+    def in_float32(*args):
+        value = answer(*args)
+        if isinstance(value, np.ndarray):
+            return value.astype(np.float32)
+        return tuple(v.astype(np.float32) for v in value)
+
+    result = run(grade_id, in_float32)
+    text = _text(result)
+    assert result.status == "failed" and "float32" in text, text
+    assert "× the right value" not in text and "likely mistake" not in text, text
+    assert "entries are right" not in text, text
+
+
+def test_jacobian_norms_as_a_ragged_list_is_feedback_not_a_checker_error():
+    result = run("jacobian_norms", lambda W, H: [1.0, [2.0, 3.0]])
+    assert result.status == "failed", str(result)
+    assert "please report" not in _text(result)
+
+
+def test_jacobian_norms_as_a_list_of_none_is_not_called_nan():
+    result = run("jacobian_norms", lambda W, H: [None] * len(H))
+    assert result.status == "failed" and "NaN" not in _text(result), str(result)
+
+
+def test_jacobian_norms_as_a_tuple_of_numbers_is_accepted_like_a_list():
+    assert_full_marks("jacobian_norms", lambda W, H: tuple(jacobian_norms(W, H).tolist()))
+
+
+def test_jacobian_norms_one_short_names_the_missing_last_entry():
+    result = run("jacobian_norms", lambda W, H: jacobian_norms(W, H, "no last"))
+    assert "‖∂h_T/∂h_T‖" in _text(result), str(result)
+
+
+def test_an_overflowing_answer_raises_no_warning_in_the_checker():
+    result = run("jacobian_norms", lambda W, H: np.full(len(H), np.inf))
+    assert result.status == "failed" and "infinite" in _text(result), str(result)
 
 
 def test_jacobian_norms_without_the_last_entry_is_a_shape_error():

@@ -136,7 +136,8 @@ def _describe(right: np.ndarray, answer: np.ndarray, name: str) -> list[str]:
     denominator = float(np.sum(right * right))
     if denominator > 0:
         c = float(np.sum(right * answer)) / denominator
-        if abs(c) > 1e-12 and _same(c * right, answer):
+        # a factor of about 1 is no factor: the values are right and something else is wrong
+        if abs(c) > 1e-12 and abs(c - 1) > MATCH and _same(c * right, answer):
             if c < 0:
                 return [
                     f"{name} is {c:.4g} × the right value: every entry has the wrong sign and "
@@ -147,6 +148,8 @@ def _describe(right: np.ndarray, answer: np.ndarray, name: str) -> list[str]:
         ok = np.isclose(answer, right, rtol=1e-6, atol=1e-12)
         flipped = np.isclose(answer, -right, rtol=1e-6, atol=1e-12) & ~ok
         notes = []
+        if ok.all():
+            return []  # every entry is right: what is wrong is not the values (a dtype, say)
         if ok.any():
             notes.append(f"{int(ok.sum())} of {right.size} entries are right")
         if flipped.any():
@@ -200,6 +203,8 @@ def compare(
     answer = np.asarray(got)
     if answer.dtype.kind not in "fiu" or answer.shape != np.shape(expected):
         return problems
+    if not np.isfinite(answer).all():
+        return problems  # compare_array has said where the NaN or infinity is
     error = relative_error(answer.astype(np.float64), np.asarray(expected, dtype=np.float64))
     if error < 1e-3:
         problems[0] += " (close, but not within the 1e-7 asked for)"

@@ -21,13 +21,13 @@ backward pass with one thing changed) and the one it matches is named.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from bpcourse.checking.answers import question
-from bpcourse.checking.compare import compare_array
 from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
 from bpcourse.checking.registry import Problems, item
@@ -101,17 +101,28 @@ def step_backward(dh: np.ndarray, cache: tuple[np.ndarray, ...], mistake: str = 
         dz = dh
     elif mistake == "1 - h":
         dz = dh * (1 - h)
+    elif mistake == "tanh of h":
+        dz = dh * (1 - np.tanh(h) ** 2)
     else:
         dz = dh * (1 - h**2)
     dh_prev = dz @ W_hh.T if mistake == "W_hh not transposed" else dz @ W_hh
-    return dz @ W_xh, dh_prev, dz.T @ x, dz.T @ h_prev, dz.sum(axis=0)
+    db = dz.mean(axis=0) if mistake == "db averaged" else dz.sum(axis=0)
+    return dz @ W_xh, dh_prev, dz.T @ x, dz.T @ h_prev, db
 
 
 def is_cut(t: int, k: int | None, steps: int, mistake: str = "") -> bool:
     """Whether the gradient from step t to h_{t−1} is cut, for window k (None: never)."""
-    if k is None or t == 0:
+    if k is None:
         return False
-    if mistake == "off by one":
+    if mistake == "off by one, t = 0 too":
+        return (t + 1) % k == 0
+    if mistake == "cuts at 0":
+        return t % k == 0
+    if t == 0:
+        return False
+    if mistake == "one step late":
+        return t > 1 and (t - 1) % k == 0
+    if mistake in ("off by one", "off by one, t = 0 too"):
         return (t + 1) % k == 0
     if mistake == "k + 1":
         return t % (k + 1) == 0
@@ -152,12 +163,34 @@ def backward(
     return dX, dh_next, dW_xh, dW_hh, db
 
 
+def sliding_backward(dH: np.ndarray, caches: list[tuple[np.ndarray, ...]], k: int) -> Arrays:
+    """A sliding window (not this exercise's truncation): each loss reaches back k steps."""
+    steps = dH.shape[1]
+    W_xh, W_hh = caches[0][2], caches[0][3]
+    dX = np.zeros((dH.shape[0], steps, W_xh.shape[1]))
+    dh0 = np.zeros_like(caches[0][1])
+    dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    for s in range(steps):
+        dh = dH[:, s]
+        for t in range(s, max(s - k, -1), -1):
+            dx, dh, gx, gh, gb = step_backward(dh, caches[t])
+            dX[:, t] += dx
+            dW_xh, dW_hh, db = dW_xh + gx, dW_hh + gh, db + gb
+            if t == 0:
+                dh0 = dh0 + dh
+    return dX, dh0, dW_xh, dW_hh, db
+
+
 STEP_MISTAKES = {
     "tanh at h_prev": "tanh′ is taken at h_{t−1}: the derivative of h_t = tanh(z_t) is "
     "1 − h_t², at the state the step produced (the cache's h), not the one it started from",
     "no tanh'": "the derivative of tanh is missing: dz = dh ⊙ (1 − h_t²) before any product "
     "with a weight matrix",
     "1 - h": "tanh′ is written 1 − h: the derivative of tanh(z) is 1 − tanh(z)² = 1 − h²",
+    "tanh of h": "tanh′ is computed as 1 − tanh(h_t)²: h_t is already tanh(z_t), so "
+    "tanh′(z_t) = 1 − h_t², with no second tanh",
+    "db averaged": "db is averaged over the batch: the bias is added to every row, and the "
+    "loss here is a sum, so db is the sum of dz over the rows",
     "W_hh not transposed": "dh_prev uses W_hhᵀ: with the batch as rows, z = h_prev W_hhᵀ + …, "
     "so dh_prev = dz W_hh (in column form ∂ℒ/∂h_{t−1} = W_hhᵀ δ, the same thing)",
 }
@@ -172,17 +205,29 @@ SEQUENCE_MISTAKES = {
     "back to the first, t = T − 1, …, 0, because h_t's gradient needs step t + 1's",
     **STEP_MISTAKES,
 }
+OFF_BY_ONE = (
+    "the window is off by one: you cut where t + 1 is a multiple of k; cut the gradient from "
+    "step t to h_{t−1} when t itself is a positive multiple of k"
+)
 TRUNCATION_MISTAKES = {
     "ignores k": "your gradient does not depend on k: it is full BPTT for every window; cut the "
     "gradient to h_{t−1} when t is a positive multiple of k",
-    "off by one": "the window is off by one: you cut where t + 1 is a multiple of k; cut the "
-    "gradient from step t to h_{t−1} when t itself is a positive multiple of k",
+    "off by one": OFF_BY_ONE,
+    "off by one, t = 0 too": OFF_BY_ONE,
     "k + 1": "the window is off by one: your chunks have k + 1 steps; chunk c is t = ck, …, "
     "ck + k − 1, so the cut is at t = k, 2k, …",
     "from the end": "your chunks are counted from the end of the sequence: count them from "
     "t = 0, cutting at t = k, 2k, …",
     "cuts the direct term": "at a chunk boundary you drop the loss's own gradient dH[:, t − 1] "
     "too: only what comes back from step t is cut, h_{t−1} still gets its direct term",
+    "cuts at 0": "you cut at t = 0 too, so dh0 is zero: t = 0 starts the sequence, not a new "
+    "chunk; the initial state h_0 still receives step 0's dh_prev, as in full BPTT",
+    "one step late": "your cuts are one step late: you drop the gradient from step t to "
+    "h_{t−1} where t − 1 is a multiple of k; the step that starts a chunk is t = k, 2k, … "
+    "(Python's indices), and its gradient to the state before it is the one to drop",
+    "sliding window": "you truncate with a sliding window (every loss sends its gradient k steps "
+    "back from where it is); the truncation asked for is the chunked one: fixed chunks "
+    "[0, k), [k, 2k), …, and a loss reaches back only to the start of its own chunk",
 }
 
 
@@ -218,19 +263,51 @@ def _arrays(value: Any, names: tuple[str, ...], function: str) -> tuple[Any, ...
     return expect_tuple(value, len(names), f"({', '.join(names)})", function)
 
 
+def _close(right: np.ndarray, value: Any) -> bool:
+    """Whether `value` is a finite float or int array equal to `right` (relative error < 1e-6)."""
+    return (
+        isinstance(value, np.ndarray)
+        and value.dtype.kind in "fiu"
+        and value.shape == right.shape
+        and bool(np.isfinite(value).all())
+        and relative_error(right, value.astype(np.float64)) < 1e-6
+    )
+
+
+def _misplaced(right: Arrays, got: tuple[Any, ...], names: tuple[str, ...]) -> dict[str, str]:
+    """For each output that holds another output's gradient, a message saying so."""
+    found = {}
+    for i, name in enumerate(names):
+        if _close(right[i], got[i]):
+            continue
+        for j, other in enumerate(names):
+            if j != i and _close(right[j], got[i]):
+                found[name] = (
+                    f"{name} holds what belongs in {other}: return the gradients in the order "
+                    f"({', '.join(names)})"
+                )
+                break
+    return found
+
+
 def _compare_all(
     right: Arrays,
     got: tuple[Any, ...],
     names: tuple[str, ...],
     variants: dict[str, Arrays],
     texts: dict[str, str],
+    sign: bool = True,
 ) -> dict[str, list[str]]:
     """Each output compared, then diagnosed against the known mistakes, per name."""
     found: dict[str, list[str]] = {}
+    misplaced = _misplaced(right, got, names)
     for i, name in enumerate(names):
+        if name in misplaced:
+            found[name] = [misplaced[name]]
+            continue
         slips = [_slip(texts[m], v[i]) for m, v in variants.items()]
         square = right[i].ndim == 2 and right[i].shape[0] == right[i].shape[1]
-        generic = transforms(transpose=square and name.startswith("dW"))
+        generic = transforms(transpose=square and name.startswith("dW"), sign=sign)
         found[name] = compare(right[i], got[i], name, slips, generic, layout=LAYOUTS[name])
     return found
 
@@ -337,16 +414,22 @@ def _window_part(
     caches: list[tuple[np.ndarray, ...]],
     answers: dict[int, tuple[Any, ...]],
 ) -> list[str]:
+    """What is wrong at the first window that fails (every window's answer is kept)."""
+    said: list[str] = []
     for k in windows:
         value = call_safely(truncated_bptt, dH.copy(), _copies(caches), k, name="truncated_bptt")
         got = _arrays(value, SEQ_NAMES, "truncated_bptt")
         answers[k] = got
+        if said:
+            continue
         right = tuple(rnn_backward(dH, caches, truncate=k)[:5])
-        for i, name in enumerate(SEQ_NAMES):
-            problems = compare_array(right[i], got[i], name, layout=LAYOUTS[name])
-            if problems:
-                return [f"with k = {k} (T = {T}): {problems[0]}"]
-    return []
+        found = _compare_all(right, got, SEQ_NAMES, {}, {}, sign=False)
+        for name in SEQ_NAMES:
+            if found[name]:
+                first, *causes = found[name]
+                said = [f"with k = {k} (T = {T}): {first}", *causes]
+                break
+    return said
 
 
 @item(
@@ -365,13 +448,29 @@ def check_truncated_bptt(truncated_bptt: Callable[..., Any]) -> Problems:
         "k < T": _window_part(truncated_bptt, WINDOWS, dH, caches, answers),
         "k ≥ T (full BPTT)": _window_part(truncated_bptt, FULL_WINDOWS, dH, caches, answers),
     }
-    if any(parts.values()):
+    rights = {k: tuple(rnn_backward(dH, caches, truncate=k)[:5]) for k in answers}
+    values_right = all(_same(rights[k], got) for k, got in answers.items())
+    if any(parts.values()) and not values_right and not any(LIKELY in m for m in _all(parts)):
         for mistake, text in {**TRUNCATION_MISTAKES, **SEQUENCE_MISTAKES}.items():
-            if all(_same(backward(dH, caches, k, mistake), got) for k, got in answers.items()):
+            if all(
+                _same(truncation_variant(dH, caches, k, mistake), got) for k, got in answers.items()
+            ):
                 part = "k < T" if parts["k < T"] else "k ≥ T (full BPTT)"
                 parts[part] = [*parts[part], LIKELY + text]
                 break
     return parts
+
+
+def _all(parts: dict[str, list[str]]) -> list[str]:
+    return [m for messages in parts.values() for m in messages]
+
+
+def truncation_variant(
+    dH: np.ndarray, caches: list[tuple[np.ndarray, ...]], k: int, mistake: str
+) -> Arrays:
+    if mistake == "sliding window":
+        return sliding_backward(dH, caches, k)
+    return backward(dH, caches, k, mistake)
 
 
 # --- jacobian_norms ------------------------------------------------------------------------------
@@ -458,11 +557,18 @@ def check_jacobian_norms(jacobian_norms: Callable[..., Any]) -> Problems:
     x, h0, W_xh, W_hh, b = jacobian_problem()
     H = states(x, h0, W_xh, W_hh, b)
     got = call_safely(jacobian_norms, W_hh.copy(), H.copy())
-    if isinstance(got, list):
-        got = np.asarray(got, dtype=np.float64)
+    if isinstance(got, (list, tuple)) and all(_is_number(v) for v in got):
+        got = np.asarray(got, dtype=np.float64)  # a list of plain numbers is accepted
     right = np.array([np.linalg.norm(J, 2) for J in jacobians_by_differences()])
     slips = [_slip(text, norms_with(W_hh, H, m)) for m, text in JACOBIAN_MISTAKES.items()]
-    return compare(right, got, "norms", slips, layout="(T,)", tolerance=1e-6)
+    hints = {
+        (T_JACOBIAN - 1,): "one entry per state h_1, …, h_T, the last one ‖∂h_T/∂h_T‖ = 1 included"
+    }
+    return compare(right, got, "norms", slips, layout="(T,)", tolerance=1e-6, shape_hints=hints)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 # --- conceptual questions (answers stored as salted digests) -------------------------------------
