@@ -124,6 +124,9 @@ def sliding_window(dH, caches, k):
 
 
 def bptt(dH, caches, slip=()):
+    if slip == "dh0 zero":
+        dX, dh0, *rest = truncated_bptt(dH, caches, dH.shape[1])
+        return (dX, np.zeros_like(dh0), *rest)
     return truncated_bptt(dH, caches, dH.shape[1], slip=slip)
 
 
@@ -182,6 +185,7 @@ SEQUENCE = {
     "tanh at h_prev": "tanh′ is taken at h_{t−1}",
     "no tanh'": "the derivative of tanh is missing",
     "W_hh not transposed": "dh_prev uses W_hhᵀ",
+    "dh0 zero": "dh0 is zero: the initial state h_0 is step 0's h_prev",
 }
 
 TRUNCATED = {

@@ -270,3 +270,14 @@ def test_an_overflowing_answer_raises_no_warning_in_the_checker():
 def test_jacobian_norms_without_the_last_entry_is_a_shape_error():
     result = run("jacobian_norms", lambda W, H: jacobian_norms(W, H, "no last"))
     assert result.points == 0 and "(T,)" in _text(result)
+
+
+def test_close_jacobian_norms_are_told_the_items_own_tolerance():
+    result = run("jacobian_norms", lambda W, H: jacobian_norms(W, H) * (1 + 1e-5))
+    assert "not within the 1e-6 asked for" in _text(result), str(result)
+    assert "1.00001 × the right value" in _text(result), str(result)
+
+
+def test_bptt_with_dh0_left_at_zero_is_told_where_dh0_comes_from():
+    result = run("bptt", lambda dH, caches: bptt(dH, caches, "dh0 zero"))
+    assert "step 0's h_prev" in _text(result), str(result)

@@ -209,6 +209,10 @@ OFF_BY_ONE = (
     "the window is off by one: you cut where t + 1 is a multiple of k; cut the gradient from "
     "step t to h_{t−1} when t itself is a positive multiple of k"
 )
+DH0_ZERO = (
+    "dh0 is zero: the initial state h_0 is step 0's h_prev, so ∂ℒ/∂h_0 is the dh_prev that "
+    "step 0 sends back"
+)
 TRUNCATION_MISTAKES = {
     "ignores k": "your gradient does not depend on k: it is full BPTT for every window; cut the "
     "gradient to h_{t−1} when t is a positive multiple of k",
@@ -389,7 +393,10 @@ def check_bptt(bptt: Callable[..., Any]) -> Problems:
     got = _arrays(value, SEQ_NAMES, "bptt")
     right = sequence_by_differences(dH, caches)
     variants = {m: backward(dH, caches, None, m) for m in SEQUENCE_MISTAKES}
-    return _parts(_compare_all(right, got, SEQ_NAMES, variants, SEQUENCE_MISTAKES), SEQUENCE_GROUPS)
+    dX, dh0, *weights_ = backward(dH, caches)
+    variants["dh0 zero"] = (dX, np.zeros_like(dh0), *weights_)
+    texts = {**SEQUENCE_MISTAKES, "dh0 zero": DH0_ZERO}
+    return _parts(_compare_all(right, got, SEQ_NAMES, variants, texts), SEQUENCE_GROUPS)
 
 
 # --- truncated_bptt ------------------------------------------------------------------------------
@@ -561,7 +568,7 @@ def check_jacobian_norms(jacobian_norms: Callable[..., Any]) -> Problems:
         got = np.asarray(got, dtype=np.float64)  # a list of plain numbers is accepted
     right = np.array([np.linalg.norm(J, 2) for J in jacobians_by_differences()])
     slips = [_slip(text, norms_with(W_hh, H, m)) for m, text in JACOBIAN_MISTAKES.items()]
-    hints = {
+    hints: dict[tuple[int, ...], str] = {
         (T_JACOBIAN - 1,): "one entry per state h_1, …, h_T, the last one ‖∂h_T/∂h_T‖ = 1 included"
     }
     return compare(right, got, "norms", slips, layout="(T,)", tolerance=1e-6, shape_hints=hints)
