@@ -103,6 +103,8 @@ def truncated_bptt(dH, caches, k, slip=()):
             cut = t > 0 and t % k == 0
         skip_direct = cut and "cuts the direct term" in slip
         dh_next = np.zeros_like(dh_prev) if cut else dh_prev
+    if "dh0 is dh_1" in slip:  # the gradient reaching H[:, 0], not h_0
+        return dX, dh, dW_xh, dW_hh, db
     return dX, dh_next, dW_xh, dW_hh, db
 
 
@@ -186,6 +188,7 @@ SEQUENCE = {
     "no tanh'": "the derivative of tanh is missing",
     "W_hh not transposed": "dh_prev uses W_hhᵀ",
     "dh0 zero": "dh0 is zero: the initial state h_0 is step 0's h_prev",
+    "dh0 is dh_1": "dh0 is the gradient reaching H[:, 0]",
 }
 
 TRUNCATED = {

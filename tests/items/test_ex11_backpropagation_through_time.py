@@ -281,3 +281,8 @@ def test_close_jacobian_norms_are_told_the_items_own_tolerance():
 def test_bptt_with_dh0_left_at_zero_is_told_where_dh0_comes_from():
     result = run("bptt", lambda dH, caches: bptt(dH, caches, "dh0 zero"))
     assert "step 0's h_prev" in _text(result), str(result)
+
+
+def test_bptt_returning_the_gradient_of_h1_as_dh0_is_told_so():
+    result = run("bptt", lambda dH, caches: bptt(dH, caches, "dh0 is dh_1"))
+    assert "dh0 is the gradient reaching H[:, 0]" in _text(result), str(result)

@@ -213,6 +213,10 @@ DH0_ZERO = (
     "dh0 is zero: the initial state h_0 is step 0's h_prev, so ∂ℒ/∂h_0 is the dh_prev that "
     "step 0 sends back"
 )
+DH0_ONE_LATE = (
+    "dh0 is the gradient reaching H[:, 0], the state h_1 that step 0 produced: ∂ℒ/∂h_0 is one "
+    "step further back, the dh_prev that step 0 sends back"
+)
 TRUNCATION_MISTAKES = {
     "ignores k": "your gradient does not depend on k: it is full BPTT for every window; cut the "
     "gradient to h_{t−1} when t is a positive multiple of k",
@@ -395,7 +399,8 @@ def check_bptt(bptt: Callable[..., Any]) -> Problems:
     variants = {m: backward(dH, caches, None, m) for m in SEQUENCE_MISTAKES}
     dX, dh0, *weights_ = backward(dH, caches)
     variants["dh0 zero"] = (dX, np.zeros_like(dh0), *weights_)
-    texts = {**SEQUENCE_MISTAKES, "dh0 zero": DH0_ZERO}
+    variants["dh0 is dh_1"] = (dX, rnn_backward(dH, caches).dH_total[:, 0], *weights_)
+    texts = {**SEQUENCE_MISTAKES, "dh0 zero": DH0_ZERO, "dh0 is dh_1": DH0_ONE_LATE}
     return _parts(_compare_all(right, got, SEQ_NAMES, variants, texts), SEQUENCE_GROUPS)
 
 
