@@ -15,6 +15,7 @@ from bpcourse.checking.items import (
     ex07_vanishing_and_exploding_gradients,
     ex08_optimisers,
     ex09_overfitting_and_regularisation,
+    ex11_backpropagation_through_time,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "ex07_vanishing_and_exploding_gradients",
     "ex08_optimisers",
     "ex09_overfitting_and_regularisation",
+    "ex11_backpropagation_through_time",
 ]

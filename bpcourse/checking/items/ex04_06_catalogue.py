@@ -136,17 +136,21 @@ def _describe(right: np.ndarray, answer: np.ndarray, name: str) -> list[str]:
     denominator = float(np.sum(right * right))
     if denominator > 0:
         c = float(np.sum(right * answer)) / denominator
-        if abs(c) > 1e-12 and _same(c * right, answer):
+        # a factor of about 1 is no factor: the values are right and something else is wrong
+        if abs(c) > 1e-12 and abs(c - 1) > MATCH and _same(c * right, answer):
+            factor = f"{c:.4g}" if f"{abs(c):.4g}" != "1" else f"{c:.8g}"  # never "1 ×"
             if c < 0:
                 return [
-                    f"{name} is {c:.4g} × the right value: every entry has the wrong sign and "
-                    f"is {abs(c):.4g} × too large in size"
+                    f"{name} is {factor} × the right value: every entry has the wrong sign and "
+                    f"is {factor.lstrip('-')} × too large in size"
                 ]
-            return [f"{name} is {c:.4g} × the right value: the signs are right, the size is not"]
+            return [f"{name} is {factor} × the right value: the signs are right, the size is not"]
     if right.ndim and right.size > 1:
         ok = np.isclose(answer, right, rtol=1e-6, atol=1e-12)
         flipped = np.isclose(answer, -right, rtol=1e-6, atol=1e-12) & ~ok
         notes = []
+        if ok.all():
+            return []  # every entry is right: what is wrong is not the values (a dtype, say)
         if ok.any():
             notes.append(f"{int(ok.sum())} of {right.size} entries are right")
         if flipped.any():
@@ -201,10 +205,11 @@ def compare(
     if answer.dtype.kind not in "fiu" or answer.shape != np.shape(expected):
         return problems
     if not np.isfinite(answer).all():
-        return problems  # compare_array has said where the NaN or inf is
+        return problems  # compare_array has said where the NaN or infinity is
     error = relative_error(answer.astype(np.float64), np.asarray(expected, dtype=np.float64))
     if error < 1e-3:
         # right up to rounding (float32, an integer dtype): no slip to diagnose
-        problems[0] += " (close, but not within the 1e-7 asked for)"
+        asked = f"{tolerance:.0e}".replace("e-0", "e-")
+        problems[0] += f" (close, but not within the {asked} asked for)"
         return problems
     return problems + diagnose(expected, answer, name, slips, generic)
