@@ -275,7 +275,7 @@ def test_jacobian_norms_without_the_last_entry_is_a_shape_error():
 def test_close_jacobian_norms_are_told_the_items_own_tolerance():
     result = run("jacobian_norms", lambda W, H: jacobian_norms(W, H) * (1 + 1e-5))
     assert "not within the 1e-6 asked for" in _text(result), str(result)
-    assert "1.00001 × the right value" in _text(result), str(result)
+    assert "× the right value" not in _text(result), "no slip is guessed for a rounding error"
 
 
 def test_bptt_with_dh0_left_at_zero_is_told_where_dh0_comes_from():
