@@ -6,6 +6,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `backward_stepper()` | 04 | Next / Back | each $\delta$ and gradient, its formula and value |
 | `activation_explorer()` | 05 | activation, range of z | f and f' from the library's table |
 | `training_explorer()` | 06 | data, hidden size, batch size, $\eta$, epochs | loss, regions |
+| `convolution_explorer()` | 12 | input, 3×3 kernel, stride, padding, loss | Y, dY, dW, dX |
 
 Each function returns an explorer object that holds its state:
 
@@ -34,7 +35,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
-`training` (06).
+`training` (06), `convolution` (12).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -46,6 +47,7 @@ from bpcourse.widgets.backward_stepper import (
     forward_backward,
 )
 from bpcourse.widgets.base import Explorer, figure_png, use_static
+from bpcourse.widgets.convolution import ConvolutionExplorer, convolution_explorer
 from bpcourse.widgets.learning_rate import (
     NEURON_START,
     NEURON_T,
@@ -67,12 +69,14 @@ __all__ = [
     "ActivationExplorer",
     "BackpropStep",
     "BackwardStepper",
+    "ConvolutionExplorer",
     "Explorer",
     "ForwardBackward",
     "LearningRateExplorer",
     "TrainingExplorer",
     "activation_explorer",
     "backward_stepper",
+    "convolution_explorer",
     "figure_png",
     "forward_backward",
     "learning_rate_explorer",
