@@ -146,13 +146,15 @@ class ConvolutionExplorer(Explorer):
 
     def draw(self) -> None:
         axes = self.figure.subplots(2, 3)
+        # With stride s the gradients use dY with s - 1 zeros between its entries ("dilated").
+        dy = "dY" if self.values["stride"] == 1 else "dY dilated"
         panels = [
             (axes[0, 0], self.X, "input X", "gray_r"),
             (axes[0, 1], self.kernel, "kernel W", "RdBu_r"),
             (axes[0, 2], self.Y, "output Y = X ⋆ W", "RdBu_r"),
             (axes[1, 0], self.dY, "upstream dY = ∂ℒ/∂Y", "RdBu_r"),
-            (axes[1, 1], self.dW, "dW = X ⋆ dY", "RdBu_r"),
-            (axes[1, 2], self.dX, "dX = dY ∗full W", "RdBu_r"),
+            (axes[1, 1], self.dW, f"dW = X ⋆ {dy}", "RdBu_r"),
+            (axes[1, 2], self.dX, f"dX = {dy} ∗full W", "RdBu_r"),
         ]
         for ax, array, label, cmap in panels:
             limit = max(float(np.abs(array).max()), 1e-12)
