@@ -11,6 +11,7 @@ r"""Interactive explorers for the lessons, built on ipywidgets and matplotlib.
 | `regularisation_explorer()` | 09 | $\lambda$ (L2, L1), dropout $p$, data size | both curves |
 | `batchnorm_training_explorer()` | 10 | depth, $\eta$, weight scale | loss with, without BN |
 | `bptt_explorer()` | 11 | spectral radius of $W_{hh}$, window k | gradient decay, truncation |
+| `convolution_explorer()` | 12 | input, 3×3 kernel, stride, padding, loss | Y, dY, dW, dX |
 
 Each function returns an explorer object that holds its state:
 
@@ -40,7 +41,7 @@ trains a fixed number of epochs, never "as many as fit in a time limit").
 Modules: `base` (the `Explorer` base, the slider builders, static or interactive), and one
 module per lesson: `learning_rate` (03), `backward_stepper` (04), `activation` (05),
 `training` (06), `gradient_flow` (07), `optimiser_race` (08), `regularisation` (09),
-`batchnorm_training` (10), `bptt` (11).
+`batchnorm_training` (10), `bptt` (11), `convolution` (12).
 """
 
 from bpcourse.widgets.activation import ActivationExplorer, activation_explorer
@@ -58,6 +59,7 @@ from bpcourse.widgets.batchnorm_training import (
     batchnorm_training_explorer,
 )
 from bpcourse.widgets.bptt import BPTTExplorer, bptt_explorer
+from bpcourse.widgets.convolution import ConvolutionExplorer, convolution_explorer
 from bpcourse.widgets.gradient_flow import GradientFlowExplorer, gradient_flow_explorer
 from bpcourse.widgets.learning_rate import (
     NEURON_START,
@@ -90,6 +92,7 @@ __all__ = [
     "BackpropStep",
     "BackwardStepper",
     "BatchNormTrainingExplorer",
+    "ConvolutionExplorer",
     "Explorer",
     "ForwardBackward",
     "GradientFlowExplorer",
@@ -101,6 +104,7 @@ __all__ = [
     "backward_stepper",
     "batchnorm_training_explorer",
     "bptt_explorer",
+    "convolution_explorer",
     "figure_png",
     "forward_backward",
     "gradient_flow_explorer",
