@@ -1,0 +1,594 @@
+r"""Graded items of exercises/10_batch_normalisation.ipynb: batch norm forward, backward, modes.
+
+A batch X has shape (N, F), one example per row; γ and β have shape (F,). In training mode
+each feature (column) is normalised with the batch's own mean and *biased* variance:
+$\mu = \frac1N\sum_n x_n$, $\sigma^2 = \frac1N\sum_n (x_n-\mu)^2$,
+$\hat x_n = (x_n-\mu)/\sqrt{\sigma^2+\epsilon}$, $y_n = \gamma\hat x_n + \beta$. The running
+averages follow `bpcourse.batchnorm` (the PyTorch convention):
+running ← (1 − momentum)·running + momentum·batch statistic, with the *unbiased* batch
+variance (÷ (N − 1)) for the running variance. Only arrays and numbers cross between the
+learner's code and the checker; no answer is stored.
+
+- `batchnorm_forward(X, gamma, beta, eps) -> (out, cache)`: out against the checker's own
+  math (ε = 0.1, large enough to see where it sits); the cache is the learner's.
+- `batchnorm_backward(dout, X, gamma, eps) -> (dX, dgamma, dbeta)`, node by node: each
+  against central finite differences of Σ dout ⊙ out through the checker's forward.
+- `batchnorm_backward_compact(dout, X, gamma, eps) -> dX`: the closed form, against finite
+  differences, and vectorised: called on a batch whose rows refuse to be read one at a time
+  (`RowGuard`), so a Python loop over the N examples is caught without timing anything.
+- `batchnorm_running(X, gamma, beta, running_mean, running_var, momentum, eps, training)
+  -> (out, running_mean, running_var)`: training mode (batch statistics, running averages
+  updated) and evaluation mode (running averages used, left unchanged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from bpcourse.checking.answers import question
+from bpcourse.checking.compare import describe
+from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
+from bpcourse.checking.registry import Problems, item
+from bpcourse.checking.safe import BadAnswer, LearnerError, call_safely, expect_tuple
+from bpcourse.checking.shortcuts import NETWORK_LIBRARY
+from bpcourse.gradcheck import numerical_gradient
+
+NOTEBOOK = "10_batch_normalisation"
+# the library code that would do the asked-for work: using it scores nothing
+LIBRARY = ("bpcourse.batchnorm", *NETWORK_LIBRARY)
+PROBLEM_SEED = 10
+N, F = 8, 5
+EPS = 0.1  # large on purpose: ε outside the square root is then visible
+MOMENTUM = 0.1
+LAYOUT = "(N, F)"
+
+AXIS_1 = (
+    "summed over axis 1 (the features): the batch statistics and the sums over examples run "
+    "over axis 0, the batch"
+)
+
+
+def problem(seed: int = PROBLEM_SEED) -> dict[str, np.ndarray]:
+    """X (N, F) with features of different means and spreads, γ, β (F,), and dout (N, F)."""
+    rng = np.random.default_rng(seed)
+    scale = np.array([0.3, 0.6, 1.0, 1.5, 2.0])
+    shift = np.array([-1.0, 0.5, 2.0, -3.0, 1.0])
+    return {
+        "X": shift + scale * rng.normal(size=(N, F)),
+        "gamma": rng.uniform(0.5, 2.0, size=F) * rng.choice([-1.0, 1.0], size=F),
+        "beta": rng.normal(size=F),
+        "dout": rng.normal(size=(N, F)),
+    }
+
+
+# --- the checker's own math, and the known slips as switches ------------------------------------
+
+
+def statistics(
+    X: np.ndarray, eps: float, *, ddof: int = 0, axis: int = 0, eps_outside: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(μ, σ², s) with s = √(σ² + ε) (or √σ² + ε when `eps_outside`), kept broadcastable."""
+    mu = X.mean(axis=axis, keepdims=True)
+    var = X.var(axis=axis, ddof=ddof, keepdims=True)
+    s = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return mu, var, s
+
+
+def forward(
+    X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, **slip: Any
+) -> np.ndarray:
+    """y = γ x̂ + β, x̂ = (X − μ)/s with the batch's statistics (the slips as keywords)."""
+    mu, _, s = statistics(X, eps, **slip)
+    return gamma * (X - mu) / s + beta
+
+
+def backward_slipped(
+    dout: np.ndarray,
+    X: np.ndarray,
+    gamma: np.ndarray,
+    eps: float,
+    *,
+    ddof: int = 0,
+    axis: int = 0,
+    eps_outside: bool = False,
+    mean_path: bool = True,
+    variance_path: bool = True,
+    variance_n: bool = True,
+    power: float = -1.5,
+) -> np.ndarray:
+    """dX node by node on the graph, with the known slips as switches (the defaults: right)."""
+    n = X.shape[axis]
+    mu, var, s = statistics(X, eps, ddof=ddof, axis=axis, eps_outside=eps_outside)
+    dxhat = gamma * dout
+    if eps_outside:  # d(1/(√v + ε))/dv = −1/(2√v (√v + ε)²)
+        dvar = np.sum(dxhat * (X - mu), axis=axis, keepdims=True) * (-0.5 / (np.sqrt(var) * s**2))
+    else:
+        dvar = np.sum(dxhat * (X - mu), axis=axis, keepdims=True) * (-0.5) * (var + eps) ** power
+    dmu = -np.sum(dxhat, axis=axis, keepdims=True) / s
+    dX = dxhat / s
+    if variance_path:
+        dX = dX + dvar * 2 * (X - mu) / ((n - ddof) if variance_n else 1)
+    if mean_path:
+        dX = dX + dmu / n
+    return dX
+
+
+def by_differences(
+    dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Central finite differences of Σ dout ⊙ forward(X, γ, β) w.r.t. X, γ and β."""
+    x, g, b = X.copy(), gamma.copy(), beta.copy()
+
+    def loss() -> float:
+        return float(np.sum(dout * forward(x, g, b, eps)))
+
+    return numerical_gradient(loss, x), numerical_gradient(loss, g), numerical_gradient(loss, b)
+
+
+def _array(value: Any) -> Any:
+    """A learner's array as a plain ndarray (a RowGuard result loses its guard)."""
+    return np.asarray(value) if isinstance(value, np.ndarray) else value
+
+
+# --- batchnorm_forward ---------------------------------------------------------------------------
+
+
+def forward_slips(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> list[Slip]:
+    return [
+        Slip(
+            "{name} adds ε outside the square root: the denominator is √(σ² + ε), not √σ² + ε",
+            forward(X, gamma, beta, EPS, eps_outside=True),
+        ),
+        Slip(
+            "{name} normalises with the unbiased variance (÷ (N − 1)): the batch variance σ² "
+            "divides by N (np.var's default, ddof=0)",
+            forward(X, gamma, beta, EPS, ddof=1),
+        ),
+        Slip(f"{{name}} is {AXIS_1}", forward(X, gamma, beta, EPS, axis=1)),
+        Slip(
+            "{name} divides by the variance σ² + ε: divide by the standard deviation √(σ² + ε)",
+            gamma * (X - X.mean(axis=0)) / (X.var(axis=0) + EPS) + beta,
+        ),
+        Slip(
+            "{name} swaps γ and β: y = γ x̂ + β scales by γ and shifts by β",
+            beta * (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS) + gamma,
+        ),
+    ]
+
+
+@item(
+    "batchnorm_forward",
+    3,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by=f"out agrees with the checker's own batch normalisation of a ({N}, {F}) batch "
+    f"(ε = {EPS})",
+)
+def check_batchnorm_forward(batchnorm_forward: Callable[..., Any]) -> Problems:
+    p = problem()
+    value = call_safely(batchnorm_forward, p["X"], p["gamma"], p["beta"], EPS)
+    out, _ = expect_tuple(value, 2, "(out, cache)", "batchnorm_forward")
+    right = forward(p["X"], p["gamma"], p["beta"], EPS)
+    return compare(
+        right,
+        _array(out),
+        "out",
+        forward_slips(p["X"], p["gamma"], p["beta"]),
+        layout=LAYOUT,
+        shape_hints={(N, 1): AXIS_1, (1, F): "keep the (N, F) shape of X"},
+    )
+
+
+# --- batchnorm_backward (node by node) -----------------------------------------------------------
+
+
+def dx_slips(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray) -> list[Slip]:
+    def slip(**kw: Any) -> np.ndarray:
+        return backward_slipped(dout, X, gamma, EPS, **kw)
+
+    return [
+        Slip(
+            "{name} treats μ and σ² as constants: every x̂_i depends on every x_j through the "
+            "batch mean and variance, so dX has two more terms (through μ and through σ²)",
+            slip(mean_path=False, variance_path=False),
+        ),
+        Slip(
+            "{name} misses the path through σ²: σ² depends on every x_n, and ∂σ²/∂x_n = "
+            "2(x_n − μ)/N adds the term dσ² · 2(x_n − μ)/N",
+            slip(variance_path=False),
+        ),
+        Slip(
+            "{name} misses the path through μ: μ depends on every x_n (∂μ/∂x_n = 1/N), which "
+            "adds the term dμ/N",
+            slip(mean_path=False),
+        ),
+        Slip(
+            "{name} lacks the 1/N of ∂σ²/∂x_n: σ² is a mean over the batch, so "
+            "∂σ²/∂x_n = 2(x_n − μ)/N",
+            slip(variance_n=False),
+        ),
+        Slip(
+            "{name} uses the wrong power in dσ²: d(σ² + ε)^(−1/2)/dσ² = −½ (σ² + ε)^(−3/2)",
+            slip(power=-0.5),
+        ),
+        Slip(
+            "{name} adds ε outside the square root: the denominator is √(σ² + ε), not √σ² + ε",
+            slip(eps_outside=True),
+        ),
+        Slip(
+            "{name} uses the unbiased variance (÷ (N − 1)): the batch variance σ² divides by N",
+            slip(ddof=1),
+        ),
+        Slip(f"{{name}} is {AXIS_1}", slip(axis=1)),
+    ]
+
+
+def _sum_hints(name: str) -> dict[tuple[int, ...], str]:
+    return {(N,): AXIS_1, (1, F): f"{name} should be a vector of shape (F,): .sum(axis=0)"}
+
+
+@item(
+    "batchnorm_backward",
+    6,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="dX, dgamma and dbeta agree with central finite differences of Σ dout ⊙ out "
+    "through the checker's own forward pass (float64)",
+)
+def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems:
+    p = problem()
+    X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
+    value = call_safely(batchnorm_backward, dout, X, gamma, EPS, name="batchnorm_backward")
+    dX, dgamma, dbeta = (
+        _array(v) for v in expect_tuple(value, 3, "(dX, dgamma, dbeta)", "batchnorm_backward")
+    )
+    num_dX, num_dgamma, num_dbeta = by_differences(dout, X, gamma, beta, EPS)
+    generic = transforms(n=N, transpose=False, batch_text="no mean over the batch is taken here")
+    xhat = (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS)
+    return {
+        "dX": compare(num_dX, dX, "dX", dx_slips(dout, X, gamma), generic, layout=LAYOUT),
+        "dgamma": compare(
+            num_dgamma,
+            dgamma,
+            "dgamma",
+            [
+                Slip(
+                    "{name} uses X where x̂ belongs: y = γ x̂ + β, so ∂y/∂γ = x̂, and "
+                    "dgamma = Σ_n dout_n ⊙ x̂_n",
+                    np.sum(dout * X, axis=0),
+                ),
+                Slip("{name} forgets x̂: ∂y/∂γ = x̂, so dgamma = Σ_n dout_n ⊙ x̂_n", dout.sum(0)),
+                Slip(
+                    "{name} multiplies by γ: y = γ x̂ + β, so ∂y/∂γ = x̂ (no γ)",
+                    gamma * np.sum(dout * xhat, axis=0),
+                ),
+            ],
+            generic,
+            layout="(F,)",
+            shape_hints=_sum_hints("dgamma"),
+        ),
+        "dbeta": compare(
+            num_dbeta,
+            dbeta,
+            "dbeta",
+            [Slip("{name} multiplies by γ: ∂y/∂β = 1, so dbeta = Σ_n dout_n", gamma * dout.sum(0))],
+            generic,
+            layout="(F,)",
+            shape_hints=_sum_hints("dbeta"),
+        ),
+    }
+
+
+# --- batchnorm_backward_compact ------------------------------------------------------------------
+
+GUARD_ROWS = 4099  # a batch large and odd enough that no feature count equals it
+
+
+class RowLoopError(Exception):
+    """Raised when a guarded batch is read one example (row) at a time."""
+
+
+class RowGuard(np.ndarray):
+    """An (N, F) array whose rows refuse to be read one at a time (for N = GUARD_ROWS).
+
+    `for row in X`, `X[n]`, `X[n, f]` raise RowLoopError; sums, means, slices and broadcasting
+    work as usual. Results of arithmetic on it are RowGuards too, so a loop over the rows of
+    an intermediate array is caught as well. It pickles as an ndarray subclass of bpcourse
+    (the grader's unpickler accepts it).
+    """
+
+    def _guarded(self) -> bool:
+        return self.ndim >= 1 and self.shape[0] == GUARD_ROWS
+
+    def __iter__(self) -> Any:
+        if self._guarded():
+            raise RowLoopError("a Python loop over the rows (the examples) of the batch")
+        return super().__iter__()
+
+    def __getitem__(self, index: Any) -> Any:
+        first = index[0] if isinstance(index, tuple) and index else index
+        if self._guarded() and isinstance(first, (int, np.integer)):
+            raise RowLoopError(f"reads row {int(first)} of the batch on its own (a loop over N?)")
+        return super().__getitem__(index)
+
+
+def guarded_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dout, X) as RowGuards of shape (GUARD_ROWS, 3), and γ (3,)."""
+    rng = np.random.default_rng(PROBLEM_SEED + 1)
+    X = rng.normal(size=(GUARD_ROWS, 3)).view(RowGuard)
+    dout = rng.normal(size=(GUARD_ROWS, 3)).view(RowGuard)
+    return dout, X, rng.uniform(0.5, 2.0, size=3)
+
+
+def _vectorised(batchnorm_backward_compact: Callable[..., Any]) -> list[str]:
+    dout, X, gamma = guarded_problem()
+    try:
+        got = call_safely(batchnorm_backward_compact, dout, X, gamma, EPS)
+    except LearnerError as error:
+        text = str(error)
+        if "RowLoopError" in text:
+            return [
+                f"batchnorm_backward_compact is not vectorised: on a batch of N = {GUARD_ROWS} "
+                "it " + text.split("RowLoopError: ", 1)[-1].split("\n")[0] + "; compute dX for "
+                "the whole batch at once, with sums over axis 0 and broadcasting"
+            ]
+        return [f"on a batch of N = {GUARD_ROWS}: {text}"]
+    right = backward_slipped(np.asarray(dout), np.asarray(X), gamma, EPS)
+    if not isinstance(got, np.ndarray) or got.shape != right.shape:
+        return [f"on a batch of N = {GUARD_ROWS} it returned {describe(got)}"]
+    return []
+
+
+def compact(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, **slip: Any) -> np.ndarray:
+    """The closed form dX = γ/(N s) (N dout − Σ dout − x̂ Σ dout x̂), s and x̂ with the slips."""
+    mu, _, s = statistics(X, EPS, **slip)
+    xhat = (X - mu) / s
+    n = X.shape[0]
+    return gamma / (n * s) * (n * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0))
+
+
+@item(
+    "batchnorm_backward_compact",
+    4,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="dX agrees with central finite differences of Σ dout ⊙ out, and the function "
+    f"runs on a batch of N = {GUARD_ROWS} without reading its examples one at a time",
+)
+def check_batchnorm_backward_compact(batchnorm_backward_compact: Callable[..., Any]) -> Problems:
+    p = problem()
+    X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
+    value = call_safely(batchnorm_backward_compact, dout, X, gamma, EPS)
+    got = _array(value)
+    if isinstance(got, tuple) and len(got) == 3:
+        raise BadAnswer(
+            "batchnorm_backward_compact should return dX alone (one array of shape (N, F)), "
+            "not (dX, dgamma, dbeta)"
+        )
+    num_dX, _, _ = by_differences(dout, X, gamma, beta, EPS)
+    xhat = (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS)
+    s = np.sqrt(X.var(axis=0) + EPS)
+    slips = [
+        Slip(
+            "{name} lacks the term Σ_i dout_i: it comes from the path through μ, and makes "
+            "every feature's Σ_n dX_n zero",
+            gamma / (N * s) * (N * dout - xhat * np.sum(dout * xhat, axis=0)),
+        ),
+        Slip(
+            "{name} lacks the term x̂ Σ_i dout_i x̂_i: it comes from the path through σ²",
+            gamma / (N * s) * (N * dout - dout.sum(axis=0)),
+        ),
+        Slip(
+            "{name} lacks γ: ∂y/∂x̂ = γ, so the whole bracket is multiplied by γ/(N σ)",
+            1 / (N * s) * (N * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0)),
+        ),
+        Slip(
+            "{name} divides by σ² + ε: the factor in front is γ/(N √(σ² + ε))",
+            gamma / (N * s**2) * (N * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0)),
+        ),
+        Slip(
+            "{name} adds ε outside the square root: the denominator is √(σ² + ε), not √σ² + ε",
+            compact(dout, X, gamma, eps_outside=True),
+        ),
+        Slip(
+            "{name} uses the unbiased variance (÷ (N − 1)): the batch variance σ² divides by N",
+            compact(dout, X, gamma, ddof=1),
+        ),
+    ]
+    generic = transforms(n=N, transpose=False, batch_text="the bracket is divided by N once")
+    return {
+        "dX": compare(num_dX, got, "dX", slips, generic, layout=LAYOUT),
+        "vectorised": _vectorised(batchnorm_backward_compact),
+    }
+
+
+# --- batchnorm_running (training and evaluation modes) -------------------------------------------
+
+N_EVAL = 4
+
+
+def running_problem() -> dict[str, np.ndarray]:
+    """A training batch, running averages far from its statistics, and an evaluation batch."""
+    rng = np.random.default_rng(PROBLEM_SEED + 2)
+    p = problem()
+    return {
+        **p,
+        "running_mean": rng.normal(0.0, 1.0, size=F),
+        "running_var": rng.uniform(0.5, 3.0, size=F),
+        "X_eval": 0.5 + rng.normal(size=(N_EVAL, F)),
+    }
+
+
+def _normalise(X: np.ndarray, mean: np.ndarray, var: np.ndarray, p: dict[str, np.ndarray]):
+    return p["gamma"] * (X - mean) / np.sqrt(var + EPS) + p["beta"]
+
+
+def _running_call(answer: Callable[..., Any], p: dict[str, np.ndarray], X, training: bool):
+    value = call_safely(
+        answer,
+        X,
+        p["gamma"],
+        p["beta"],
+        p["running_mean"],
+        p["running_var"],
+        MOMENTUM,
+        EPS,
+        training,
+        name="batchnorm_running",
+    )
+    got = expect_tuple(value, 3, "(out, running_mean, running_var)", "batchnorm_running")
+    return tuple(_array(v) for v in got)
+
+
+MOMENTUM_SWAPPED = (
+    "{name} weights the old average by momentum and the batch by 1 − momentum: the convention "
+    "here is running ← (1 − momentum)·running + momentum·batch"
+)
+
+
+@item(
+    "batchnorm_running",
+    4,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="training mode normalises with the batch and updates both running averages "
+    f"(momentum = {MOMENTUM}, unbiased running variance); evaluation mode normalises with the "
+    "running averages and leaves them unchanged",
+)
+def check_batchnorm_running(batchnorm_running: Callable[..., Any]) -> Problems:
+    p = running_problem()
+    X, old_mean, old_var = p["X"], p["running_mean"], p["running_var"]
+    mean, biased, unbiased = X.mean(axis=0), X.var(axis=0), X.var(axis=0, ddof=1)
+    new_mean = (1 - MOMENTUM) * old_mean + MOMENTUM * mean
+    new_var = (1 - MOMENTUM) * old_var + MOMENTUM * unbiased
+    out, got_mean, got_var = _running_call(batchnorm_running, p, X, True)
+    running_in_training = (
+        "{name} normalises with the running averages in training mode: training uses the "
+        "batch's own mean and variance (the running averages are only updated)"
+    )
+    parts: dict[str, list[str]] = {
+        "training out": compare(
+            _normalise(X, mean, biased, p),
+            out,
+            "training out",
+            [
+                Slip(running_in_training, _normalise(X, old_mean, old_var, p)),
+                Slip(running_in_training, _normalise(X, new_mean, new_var, p)),
+                Slip(
+                    "{name} normalises with the unbiased variance (÷ (N − 1)): the "
+                    "normalisation uses the biased batch variance σ² (÷ N); only the running "
+                    "variance is unbiased",
+                    _normalise(X, mean, unbiased, p),
+                ),
+            ],
+            layout=LAYOUT,
+        ),
+        "running_mean": compare(
+            new_mean,
+            got_mean,
+            "running_mean",
+            [
+                Slip(MOMENTUM_SWAPPED, MOMENTUM * old_mean + (1 - MOMENTUM) * mean),
+                Slip("{name} is not updated: training mode updates the running averages", old_mean),
+                Slip(
+                    "{name} is the batch mean alone: blend it with the old average, "
+                    "(1 − momentum)·running + momentum·batch",
+                    mean,
+                ),
+            ],
+            layout="(F,)",
+        ),
+        "running_var": compare(
+            new_var,
+            got_var,
+            "running_var",
+            [
+                Slip(MOMENTUM_SWAPPED, MOMENTUM * old_var + (1 - MOMENTUM) * unbiased),
+                Slip(
+                    "{name} uses the biased batch variance (÷ N): the running variance "
+                    "estimates the population's, with the unbiased σ² · N/(N − 1)",
+                    (1 - MOMENTUM) * old_var + MOMENTUM * biased,
+                ),
+                Slip("{name} is not updated: training mode updates the running averages", old_var),
+            ],
+            layout="(F,)",
+        ),
+    }
+    parts["evaluation out"] = _evaluation(batchnorm_running, p)
+    return parts
+
+
+def _evaluation(batchnorm_running: Callable[..., Any], p: dict[str, np.ndarray]) -> list[str]:
+    X = p["X_eval"]
+    try:
+        out, got_mean, got_var = _running_call(batchnorm_running, p, X, False)
+    except BadAnswer as bad:
+        return [f"in evaluation mode (training=False): {bad}"]
+    problems = compare(
+        _normalise(X, p["running_mean"], p["running_var"], p),
+        out,
+        "evaluation out",
+        [
+            Slip(
+                "{name} normalises with the batch's own statistics in evaluation mode: there "
+                "the running averages replace μ and σ², so an example's output does not depend "
+                "on the rest of its batch",
+                _normalise(X, X.mean(axis=0), X.var(axis=0), p),
+            ),
+            Slip(
+                "{name} adds ε outside the square root: the denominator is √(running_var + ε)",
+                p["gamma"] * (X - p["running_mean"]) / (np.sqrt(p["running_var"]) + EPS)
+                + p["beta"],
+            ),
+        ],
+        layout=f"(N, F) = ({N_EVAL}, {F})",
+    )
+    for name, got, old in (
+        ("running_mean", got_mean, p["running_mean"]),
+        ("running_var", got_var, p["running_var"]),
+    ):
+        if not (isinstance(got, np.ndarray) and np.array_equal(got, old)):
+            problems.append(
+                f"evaluation mode changed {name} (or returned something else): in evaluation "
+                "the running averages are used, not updated; return them unchanged"
+            )
+    return problems
+
+
+# --- conceptual questions (answers stored as salted digests) -------------------------------------
+
+question(
+    "q_sum_dx",
+    1,
+    NOTEBOOK,
+    "af39fd74787ef8f8cef8240bc4f2c7833bf871d0b12b7f78afedef5d10c7cfb6",
+    kind="letter",
+    revisit="what happens to out when the same number is added to every example of a feature",
+)
+question(
+    "q_batch_of_one",
+    1,
+    NOTEBOOK,
+    "0aa52affbc3448edbc958f4eb230b1d6dddcbd962609fa53456aa1139358ff71",
+    kind="number",
+    revisit="x̂ for a batch of a single example: its mean and its variance",
+)
+question(
+    "q_bias_redundant",
+    1,
+    NOTEBOOK,
+    "55ed072ca1f2524443b4c8f3a2ea7bd78c744eac10dc801d61cdff79e0bc092d",
+    kind="letter",
+    revisit="what subtracting the batch mean does to a constant added to every example",
+)
+question(
+    "q_what_bn_fixes",
+    1,
+    NOTEBOOK,
+    "52ae5fa04ecfb2d721fde9fe14ee8562ec234afebc4517b69c32b3d7d33fa3f8",
+    kind="letter",
+    revisit="which quantities batch norm controls, and in which mode",
+)
