@@ -214,16 +214,19 @@ def dx_slips(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray) -> list[Slip]:
             "{name} uses the wrong power in dσ²: d(σ² + ε)^(−1/2)/dσ² = −½ (σ² + ε)^(−3/2)",
             slip(power=-0.5),
         ),
-        Slip(
-            "{name} adds ε outside the square root: the denominator is √(σ² + ε), not √σ² + ε",
-            slip(eps_outside=True),
-        ),
-        Slip(
-            "{name} uses the unbiased variance (÷ (N − 1)): the batch variance σ² divides by N",
-            slip(ddof=1),
-        ),
+        Slip(EPS_OUTSIDE, slip(eps_outside=True)),
+        Slip(UNBIASED, slip(ddof=1)),
         Slip(f"{{name}} is {AXIS_1}", slip(axis=1)),
     ]
+
+
+EPS_OUTSIDE = "{name} adds ε outside the square root: the denominator is √(σ² + ε), not √σ² + ε"
+UNBIASED = "{name} uses the unbiased variance (÷ (N − 1)): the batch variance σ² divides by N"
+
+
+def _xhat(X: np.ndarray, **slip: Any) -> np.ndarray:
+    mu, _, s = statistics(X, EPS, **slip)
+    return (X - mu) / s
 
 
 def _sum_hints(name: str) -> dict[tuple[int, ...], str]:
@@ -265,6 +268,8 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
                     "{name} multiplies by γ: y = γ x̂ + β, so ∂y/∂γ = x̂ (no γ)",
                     gamma * np.sum(dout * xhat, axis=0),
                 ),
+                Slip(EPS_OUTSIDE, np.sum(dout * _xhat(X, eps_outside=True), axis=0)),
+                Slip(UNBIASED, np.sum(dout * _xhat(X, ddof=1), axis=0)),
             ],
             generic,
             layout="(F,)",
