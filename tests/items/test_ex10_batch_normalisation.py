@@ -1,0 +1,172 @@
+"""What is particular to the items of exercises/10_batch_normalisation.ipynb.
+
+The contract (full marks, stub, bad values, shortcuts, each catalogue mistake gets its own
+diagnosis and no other) runs from `answers_ex10.py` in `test_contract.py`.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from answers_ex10 import batchnorm_backward, batchnorm_backward_compact, batchnorm_running
+from item_contract import assert_full_marks, run
+
+from bpcourse.batchnorm import batchnorm_backward as library_backward
+from bpcourse.batchnorm import batchnorm_forward as library_forward
+from bpcourse.checking.items import ex10_batch_normalisation as ex10
+from bpcourse.gradcheck import relative_error
+from bpcourse.grading.record import safe_loads
+
+
+def _text(result) -> str:
+    return "\n".join(result.messages)
+
+
+# --- the checker's own math agrees with the library's --------------------------------------------
+
+
+def test_the_forward_and_the_backward_by_differences_agree_with_the_library():
+    p = ex10.problem()
+    X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
+    out, cache = library_forward(X, gamma, beta, np.zeros(ex10.F), np.ones(ex10.F), eps=ex10.EPS)
+    assert relative_error(ex10.forward(X, gamma, beta, ex10.EPS), out) < 1e-12
+    numeric = ex10.by_differences(dout, X, gamma, beta, ex10.EPS)
+    for mine, library in zip(numeric, library_backward(dout, cache), strict=True):
+        assert relative_error(mine, library) < 1e-7
+    assert relative_error(ex10.backward_slipped(dout, X, gamma, ex10.EPS), numeric[0]) < 1e-7
+    assert relative_error(ex10.compact(dout, X, gamma), numeric[0]) < 1e-7
+
+
+def test_the_running_averages_follow_the_librarys_convention():
+    p = ex10.running_problem()
+    mean, var = p["running_mean"].copy(), p["running_var"].copy()
+    library_forward(p["X"], p["gamma"], p["beta"], mean, var, ex10.MOMENTUM, ex10.EPS)
+    _, got_mean, got_var = batchnorm_running(
+        p["X"], p["gamma"], p["beta"], p["running_mean"], p["running_var"], 0.1, 0.1, True
+    )
+    assert np.allclose(got_mean, mean) and np.allclose(got_var, var)
+
+
+def test_every_slip_changes_the_answer_and_no_two_slips_coincide():
+    p = ex10.problem()
+    X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
+    right_out = ex10.forward(X, gamma, beta, ex10.EPS)
+    right_dX = ex10.backward_slipped(dout, X, gamma, ex10.EPS)
+    for right, slips in (
+        (right_out, ex10.forward_slips(X, gamma, beta)),
+        (right_dX, ex10.dx_slips(dout, X, gamma)),
+    ):
+        values = [np.asarray(s.value) for s in slips]
+        for i, value in enumerate(values):
+            assert relative_error(value, right) > 1e-3, slips[i].text
+            for other in values[i + 1 :]:
+                assert relative_error(value, other) > 1e-3
+
+
+def test_the_running_problem_is_far_from_the_batch_statistics():
+    p = ex10.running_problem()
+    assert relative_error(p["running_mean"], p["X"].mean(axis=0)) > 0.1
+    assert relative_error(p["running_var"], p["X"].var(axis=0, ddof=1)) > 0.1
+    assert relative_error(p["X_eval"].mean(axis=0), p["running_mean"]) > 0.1
+
+
+# --- the row guard: a loop over the batch is caught without timing anything ----------------------
+
+
+def test_the_row_guard_refuses_rows_and_allows_whole_batch_operations():
+    dout, X, gamma = ex10.guarded_problem()
+    with pytest.raises(ex10.RowLoopError):
+        X[3]
+    with pytest.raises(ex10.RowLoopError):
+        X[np.int64(3), 1]
+    with pytest.raises(ex10.RowLoopError):
+        next(iter(dout * 2.0))  # an intermediate array of N rows is guarded too
+    mu, var = X.mean(axis=0), X.var(axis=0)
+    assert mu.shape == var.shape == (3,) and np.isclose(mu[0], np.asarray(X)[:, 0].mean())
+    assert X[:5].shape == (5, 3) and X[:, 1].shape == (ex10.GUARD_ROWS,)
+    assert next(iter(X.T)).shape == (ex10.GUARD_ROWS,)  # a loop over the features is allowed
+    assert (
+        relative_error(
+            np.asarray(batchnorm_backward_compact(dout, X, gamma, 0.1)),
+            np.asarray(ex10.backward_slipped(np.asarray(dout), np.asarray(X), gamma, 0.1)),
+        )
+        < 1e-12
+    )
+
+
+def test_the_guarded_batch_crosses_to_the_grader_and_back():
+    """The grader pickles the arguments to the kernel and reads the result back restricted."""
+    dout, X, _ = ex10.guarded_problem()
+    back = safe_loads(pickle.dumps(X * dout))
+    assert isinstance(back, ex10.RowGuard) and back.shape == (ex10.GUARD_ROWS, 3)
+
+
+def test_a_loop_over_the_features_is_vectorised_enough():
+    def batchnorm_backward_compact(dout, X, gamma, eps):
+        n = X.shape[0]
+        dX = np.empty(X.shape)
+        for f in range(X.shape[1]):
+            d, x = dout[:, f], X[:, f]
+            s = np.sqrt(x.var() + eps)
+            xh = (x - x.mean()) / s
+            dX[:, f] = gamma[f] / (n * s) * (n * d - d.sum() - xh * np.sum(d * xh))
+        return dX
+
+    assert_full_marks("batchnorm_backward_compact", batchnorm_backward_compact, run=run)
+
+
+def test_a_comprehension_over_the_examples_is_caught():
+    def batchnorm_backward_compact(dout, X, gamma, eps):
+        n = X.shape[0]
+        s = np.sqrt(X.var(axis=0) + eps)
+        xh = (X - X.mean(axis=0)) / s
+        a, b = dout.sum(axis=0), np.sum(dout * xh, axis=0)
+        return np.array(
+            [gamma / (n * s) * (n * d - a - h * b) for d, h in zip(dout, xh, strict=True)]
+        )
+
+    result = run("batchnorm_backward_compact", batchnorm_backward_compact)
+    assert result.points == 2 and "is not vectorised" in _text(result)
+    assert "a Python loop over the rows" in _text(result)
+
+
+def test_the_three_gradients_from_the_compact_item_are_told_to_return_dx_alone():
+    def batchnorm_backward_compact(dout, X, gamma, eps):
+        return batchnorm_backward(dout, X, gamma, eps)
+
+    result = run("batchnorm_backward_compact", batchnorm_backward_compact)
+    assert result.points == 0 and "should return dX alone" in _text(result)
+
+
+def test_the_compact_item_may_call_the_learners_own_node_by_node_backward():
+    def batchnorm_backward_compact(dout, X, gamma, eps):
+        return batchnorm_backward(dout, X, gamma, eps)[0]
+
+    assert_full_marks("batchnorm_backward_compact", batchnorm_backward_compact, run=run)
+
+
+def test_running_averages_changed_in_place_are_accepted():
+    def batchnorm_running(X, gamma, beta, running_mean, running_var, momentum, eps, training):
+        if training:
+            n = X.shape[0]
+            mean, var = X.mean(axis=0), X.var(axis=0)
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += momentum * var * n / (n - 1)
+        else:
+            mean, var = running_mean, running_var
+        return gamma * (X - mean) / np.sqrt(var + eps) + beta, running_mean, running_var
+
+    assert_full_marks("batchnorm_running", batchnorm_running, run=run)
+
+
+def test_the_backward_item_gives_partial_credit_per_gradient():
+    def batchnorm_backward_wrong_dbeta(dout, X, gamma, eps):
+        dX, dgamma, dbeta = batchnorm_backward(dout, X, gamma, eps)
+        return dX, dgamma, 2 * dbeta
+
+    result = run("batchnorm_backward", batchnorm_backward_wrong_dbeta)
+    assert result.points == 4 and "right: dX, dgamma" in _text(result)
