@@ -16,6 +16,7 @@ from item_contract import assert_full_marks, run
 from bpcourse.batchnorm import batchnorm_backward as library_backward
 from bpcourse.batchnorm import batchnorm_forward as library_forward
 from bpcourse.checking.items import ex10_batch_normalisation as ex10
+from bpcourse.checking.items import ex10_math as bm
 from bpcourse.gradcheck import relative_error
 from bpcourse.grading.record import safe_loads
 
@@ -28,21 +29,21 @@ def _text(result) -> str:
 
 
 def test_the_forward_and_the_backward_by_differences_agree_with_the_library():
-    p = ex10.problem()
+    p = bm.problem()
     X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
-    out, cache = library_forward(X, gamma, beta, np.zeros(ex10.F), np.ones(ex10.F), eps=ex10.EPS)
-    assert relative_error(ex10.forward(X, gamma, beta, ex10.EPS), out) < 1e-12
-    numeric = ex10.by_differences(dout, X, gamma, beta, ex10.EPS)
+    out, cache = library_forward(X, gamma, beta, np.zeros(bm.F), np.ones(bm.F), eps=bm.EPS)
+    assert relative_error(bm.forward(X, gamma, beta, bm.EPS), out) < 1e-12
+    numeric = bm.by_differences(dout, X, gamma, beta, bm.EPS)
     for mine, library in zip(numeric, library_backward(dout, cache), strict=True):
         assert relative_error(mine, library) < 1e-7
-    assert relative_error(ex10.backward_slipped(dout, X, gamma, ex10.EPS), numeric[0]) < 1e-7
-    assert relative_error(ex10.compact(dout, X, gamma), numeric[0]) < 1e-7
+    assert relative_error(bm.backward_slipped(dout, X, gamma, bm.EPS), numeric[0]) < 1e-7
+    assert relative_error(bm.compact(dout, X, gamma), numeric[0]) < 1e-7
 
 
 def test_the_running_averages_follow_the_librarys_convention():
-    p = ex10.running_problem()
+    p = bm.running_problem()
     mean, var = p["running_mean"].copy(), p["running_var"].copy()
-    library_forward(p["X"], p["gamma"], p["beta"], mean, var, ex10.MOMENTUM, ex10.EPS)
+    library_forward(p["X"], p["gamma"], p["beta"], mean, var, bm.MOMENTUM, bm.EPS)
     _, got_mean, got_var = batchnorm_running(
         p["X"], p["gamma"], p["beta"], p["running_mean"], p["running_var"], 0.1, 0.1, True
     )
@@ -50,10 +51,10 @@ def test_the_running_averages_follow_the_librarys_convention():
 
 
 def test_every_slip_changes_the_answer_and_no_two_slips_coincide():
-    p = ex10.problem()
+    p = bm.problem()
     X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
-    right_out = ex10.forward(X, gamma, beta, ex10.EPS)
-    right_dX = ex10.backward_slipped(dout, X, gamma, ex10.EPS)
+    right_out = bm.forward(X, gamma, beta, bm.EPS)
+    right_dX = bm.backward_slipped(dout, X, gamma, bm.EPS)
     for right, slips in (
         (right_out, ex10.forward_slips(X, gamma, beta)),
         (right_dX, ex10.dx_slips(dout, X, gamma)),
@@ -66,7 +67,7 @@ def test_every_slip_changes_the_answer_and_no_two_slips_coincide():
 
 
 def test_the_running_problem_is_far_from_the_batch_statistics():
-    p = ex10.running_problem()
+    p = bm.running_problem()
     assert relative_error(p["running_mean"], p["X"].mean(axis=0)) > 0.1
     assert relative_error(p["running_var"], p["X"].var(axis=0, ddof=1)) > 0.1
     assert relative_error(p["X_eval"].mean(axis=0), p["running_mean"]) > 0.1
@@ -76,21 +77,21 @@ def test_the_running_problem_is_far_from_the_batch_statistics():
 
 
 def test_the_row_guard_refuses_rows_and_allows_whole_batch_operations():
-    dout, X, gamma = ex10.guarded_problem()
-    with pytest.raises(ex10.RowLoopError):
+    dout, X, gamma = bm.guarded_problem()
+    with pytest.raises(bm.RowLoopError):
         X[3]
-    with pytest.raises(ex10.RowLoopError):
+    with pytest.raises(bm.RowLoopError):
         X[np.int64(3), 1]
-    with pytest.raises(ex10.RowLoopError):
+    with pytest.raises(bm.RowLoopError):
         next(iter(dout * 2.0))  # an intermediate array of N rows is guarded too
     mu, var = X.mean(axis=0), X.var(axis=0)
     assert mu.shape == var.shape == (3,) and np.isclose(mu[0], np.asarray(X)[:, 0].mean())
-    assert X[:5].shape == (5, 3) and X[:, 1].shape == (ex10.GUARD_ROWS,)
-    assert next(iter(X.T)).shape == (ex10.GUARD_ROWS,)  # a loop over the features is allowed
+    assert X[:5].shape == (5, 3) and X[:, 1].shape == (bm.GUARD_ROWS,)
+    assert next(iter(X.T)).shape == (bm.GUARD_ROWS,)  # a loop over the features is allowed
     assert (
         relative_error(
             np.asarray(batchnorm_backward_compact(dout, X, gamma, 0.1)),
-            np.asarray(ex10.backward_slipped(np.asarray(dout), np.asarray(X), gamma, 0.1)),
+            np.asarray(bm.backward_slipped(np.asarray(dout), np.asarray(X), gamma, 0.1)),
         )
         < 1e-12
     )
@@ -98,9 +99,9 @@ def test_the_row_guard_refuses_rows_and_allows_whole_batch_operations():
 
 def test_the_guarded_batch_crosses_to_the_grader_and_back():
     """The grader pickles the arguments to the kernel and reads the result back restricted."""
-    dout, X, _ = ex10.guarded_problem()
+    dout, X, _ = bm.guarded_problem()
     back = safe_loads(pickle.dumps(X * dout))
-    assert isinstance(back, ex10.RowGuard) and back.shape == (ex10.GUARD_ROWS, 3)
+    assert isinstance(back, bm.RowGuard) and back.shape == (bm.GUARD_ROWS, 3)
 
 
 def test_a_loop_over_the_features_is_vectorised_enough():

@@ -1,0 +1,162 @@
+r"""The math of exercise 10's checkers: batch norm, its known slips, the row guard, a network.
+
+Everything here is the checker's own reference (no learner code runs here) and the inputs it
+builds; the items that use them are in `ex10_batch_normalisation`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bpcourse.gradcheck import numerical_gradient
+
+PROBLEM_SEED = 10
+N, F = 8, 5
+EPS = 0.1  # large on purpose: ε outside the square root is then visible
+MOMENTUM = 0.1
+
+
+def problem(seed: int = PROBLEM_SEED) -> dict[str, np.ndarray]:
+    """X (N, F) with features of different means and spreads, γ, β (F,), and dout (N, F)."""
+    rng = np.random.default_rng(seed)
+    scale = np.array([0.3, 0.6, 1.0, 1.5, 2.0])
+    shift = np.array([-1.0, 0.5, 2.0, -3.0, 1.0])
+    return {
+        "X": shift + scale * rng.normal(size=(N, F)),
+        "gamma": rng.uniform(0.5, 2.0, size=F) * rng.choice([-1.0, 1.0], size=F),
+        "beta": rng.normal(size=F),
+        "dout": rng.normal(size=(N, F)),
+    }
+
+
+# --- the checker's own math, and the known slips as switches ------------------------------------
+
+
+def statistics(
+    X: np.ndarray, eps: float, *, ddof: int = 0, axis: int = 0, eps_outside: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(μ, σ², s) with s = √(σ² + ε) (or √σ² + ε when `eps_outside`), kept broadcastable."""
+    mu = X.mean(axis=axis, keepdims=True)
+    var = X.var(axis=axis, ddof=ddof, keepdims=True)
+    s = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return mu, var, s
+
+
+def forward(
+    X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, **slip: Any
+) -> np.ndarray:
+    """y = γ x̂ + β, x̂ = (X − μ)/s with the batch's statistics (the slips as keywords)."""
+    mu, _, s = statistics(X, eps, **slip)
+    return gamma * (X - mu) / s + beta
+
+
+def backward_slipped(
+    dout: np.ndarray,
+    X: np.ndarray,
+    gamma: np.ndarray,
+    eps: float,
+    *,
+    ddof: int = 0,
+    axis: int = 0,
+    eps_outside: bool = False,
+    mean_path: bool = True,
+    variance_path: bool = True,
+    variance_n: bool = True,
+    power: float = -1.5,
+) -> np.ndarray:
+    """dX node by node on the graph, with the known slips as switches (the defaults: right)."""
+    n = X.shape[axis]
+    mu, var, s = statistics(X, eps, ddof=ddof, axis=axis, eps_outside=eps_outside)
+    dxhat = gamma * dout
+    if eps_outside:  # d(1/(√v + ε))/dv = −1/(2√v (√v + ε)²)
+        dvar = np.sum(dxhat * (X - mu), axis=axis, keepdims=True) * (-0.5 / (np.sqrt(var) * s**2))
+    else:
+        dvar = np.sum(dxhat * (X - mu), axis=axis, keepdims=True) * (-0.5) * (var + eps) ** power
+    dmu = -np.sum(dxhat, axis=axis, keepdims=True) / s
+    dX = dxhat / s
+    if variance_path:
+        dX = dX + dvar * 2 * (X - mu) / ((n - ddof) if variance_n else 1)
+    if mean_path:
+        dX = dX + dmu / n
+    return dX
+
+
+def by_differences(
+    dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Central finite differences of Σ dout ⊙ forward(X, γ, β) w.r.t. X, γ and β."""
+    x, g, b = X.copy(), gamma.copy(), beta.copy()
+
+    def loss() -> float:
+        return float(np.sum(dout * forward(x, g, b, eps)))
+
+    return numerical_gradient(loss, x), numerical_gradient(loss, g), numerical_gradient(loss, b)
+
+
+def xhat_of(X: np.ndarray, **slip: Any) -> np.ndarray:
+    mu, _, s = statistics(X, EPS, **slip)
+    return (X - mu) / s
+
+
+GUARD_ROWS = 4099  # a batch large and odd enough that no feature count equals it
+
+
+class RowLoopError(Exception):
+    """Raised when a guarded batch is read one example (row) at a time."""
+
+
+class RowGuard(np.ndarray):
+    """An (N, F) array whose rows refuse to be read one at a time (for N = GUARD_ROWS).
+
+    `for row in X`, `X[n]`, `X[n, f]` raise RowLoopError; sums, means, slices and broadcasting
+    work as usual. Results of arithmetic on it are RowGuards too, so a loop over the rows of
+    an intermediate array is caught as well. It pickles as an ndarray subclass of bpcourse
+    (the grader's unpickler accepts it).
+    """
+
+    def _guarded(self) -> bool:
+        return self.ndim >= 1 and self.shape[0] == GUARD_ROWS
+
+    def __iter__(self) -> Any:
+        if self._guarded():
+            raise RowLoopError("a Python loop over the rows (the examples) of the batch")
+        return super().__iter__()
+
+    def __getitem__(self, index: Any) -> Any:
+        first = index[0] if isinstance(index, tuple) and index else index
+        if self._guarded() and isinstance(first, (int, np.integer)):
+            raise RowLoopError(f"reads row {int(first)} of the batch on its own (a loop over N?)")
+        return super().__getitem__(index)
+
+
+def guarded_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dout, X) as RowGuards of shape (GUARD_ROWS, 3), and γ (3,)."""
+    rng = np.random.default_rng(PROBLEM_SEED + 1)
+    X = rng.normal(size=(GUARD_ROWS, 3)).view(RowGuard)
+    dout = rng.normal(size=(GUARD_ROWS, 3)).view(RowGuard)
+    return dout, X, rng.uniform(0.5, 2.0, size=3)
+
+
+def compact(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, **slip: Any) -> np.ndarray:
+    """The closed form dX = γ/(N s) (N dout − Σ dout − x̂ Σ dout x̂), s and x̂ with the slips."""
+    mu, _, s = statistics(X, EPS, **slip)
+    xhat = (X - mu) / s
+    n = X.shape[0]
+    return gamma / (n * s) * (n * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0))
+
+
+N_EVAL = 4
+
+
+def running_problem() -> dict[str, np.ndarray]:
+    """A training batch, running averages far from its statistics, and an evaluation batch."""
+    rng = np.random.default_rng(PROBLEM_SEED + 2)
+    p = problem()
+    return {
+        **p,
+        "running_mean": rng.normal(0.0, 1.0, size=F),
+        "running_var": rng.uniform(0.5, 3.0, size=F),
+        "X_eval": 0.5 + rng.normal(size=(N_EVAL, F)),
+    }
