@@ -17,6 +17,7 @@ POINTS = {
     "batchnorm_backward": 6,
     "batchnorm_backward_compact": 4,
     "batchnorm_running": 4,
+    "bn_network_backward": 5,
     "q_sum_dx": 1,
     "q_batch_of_one": 1,
     "q_bias_redundant": 1,
@@ -132,6 +133,30 @@ def batchnorm_running(X, gamma, beta, running_mean, running_var, momentum, eps, 
     return out, running_mean, running_var
 
 
+def bn_network_backward(X, Y, params, eps, slip=()):
+    """Z = X W1ᵀ, H = BN(Z), A = ReLU(H), Ŷ = A W2ᵀ + b2, ℒ = mean of ½‖ŷ − y‖²."""
+    slip = _slips(slip)
+    Z = X @ params["W1"].T
+    H, _ = batchnorm_forward(Z, params["gamma"], params["beta"], eps)
+    A = np.maximum(H, 0)
+    Yhat = A @ params["W2"].T + params["b2"]
+    n = X.shape[0]
+    dYhat = (Yhat - Y) if "no 1/N" in slip else (Yhat - Y) / n
+    grads = {"W2": dYhat.T @ (H if "dW2 with H" in slip else A), "b2": dYhat.sum(axis=0)}
+    dA = dYhat @ params["W2"]
+    if "no relu" in slip:
+        dH = dA
+    elif "mask on Z" in slip:
+        dH = dA * (Z > 0)
+    else:
+        dH = dA * (H > 0)
+    dZ, grads["gamma"], grads["beta"] = batchnorm_backward(dH, Z, params["gamma"], eps)
+    if "constants" in slip:
+        dZ = params["gamma"] * dH / np.sqrt(Z.var(axis=0) + eps)
+    grads["W1"] = X.T @ dZ if "dW1 transposed" in slip else dZ.T @ X
+    return grads
+
+
 def q_sum_dx():
     return "b"
 
@@ -153,6 +178,7 @@ RIGHT = {
     "batchnorm_backward": batchnorm_backward,
     "batchnorm_backward_compact": batchnorm_backward_compact,
     "batchnorm_running": batchnorm_running,
+    "bn_network_backward": bn_network_backward,
     "q_sum_dx": q_sum_dx,
     "q_batch_of_one": q_batch_of_one,
     "q_bias_redundant": q_bias_redundant,
@@ -203,6 +229,15 @@ RUNNING = {
     "eval updates": "evaluation mode changed running_mean",
 }
 
+NETWORK = {
+    "constants": "treats the batch statistics μ and σ² as constants",
+    "no relu": "misses the ReLU's derivative",
+    "mask on Z": "takes the ReLU's mask from Z",
+    "dW2 with H": "dW2 uses H, the ReLU's input",
+    "no 1/N": "is N = 8 times too large: the loss is a mean over the batch",
+    "dW1 transposed": "did you forget a transpose",
+}
+
 
 def _name(slip) -> str:
     return slip if isinstance(slip, str) else " + ".join(slip)
@@ -215,6 +250,7 @@ CATALOGUE: dict[str, list[Wrong]] = {
         ("batchnorm_backward", batchnorm_backward, BACKWARD),
         ("batchnorm_backward_compact", batchnorm_backward_compact, COMPACT),
         ("batchnorm_running", batchnorm_running, RUNNING),
+        ("bn_network_backward", bn_network_backward, NETWORK),
     )
 }
 

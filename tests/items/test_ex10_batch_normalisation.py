@@ -73,6 +73,17 @@ def test_the_running_problem_is_far_from_the_batch_statistics():
     assert relative_error(p["X_eval"].mean(axis=0), p["running_mean"]) > 0.1
 
 
+def test_the_network_has_no_relu_kink_near_its_pre_activations_and_the_masks_differ():
+    X, Y, params = bm.network_problem()
+    f = bm.network_nodes(X, params)
+    assert np.abs(f["H"]).min() > 1e-3  # far from the kink: finite differences are exact
+    assert ((f["Z"] > 0) != (f["H"] > 0)).mean() > 0.1  # a mask taken from Z is caught
+    numeric = bm.network_by_differences(X, Y, params)
+    analytic = bm.network_gradients(X, Y, params)
+    for key in bm.NET_KEYS:
+        assert relative_error(analytic[key], numeric[key]) < 1e-7, key
+
+
 # --- the row guard: a loop over the batch is caught without timing anything ----------------------
 
 

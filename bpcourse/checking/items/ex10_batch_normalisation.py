@@ -19,6 +19,11 @@ learner's code and the checker; no answer is stored.
 - `batchnorm_running(X, gamma, beta, running_mean, running_var, momentum, eps, training)
   -> (out, running_mean, running_var)`: training mode (batch statistics, running averages
   updated) and evaluation mode (running averages used, left unchanged).
+- `bn_network_backward(X, Y, params, eps) -> grads`: X → dense (no bias) → batch norm → ReLU
+  → dense, half squared error averaged over the batch; each gradient against central finite
+  differences of the loss.
+
+The reference math, the problems and the row guard are in `ex10_math`.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from bpcourse.checking.items.ex10_math import (
     GUARD_ROWS,
     MOMENTUM,
     N_EVAL,
+    NET_KEYS,
+    NET_LAYOUT,
     F,
     N,
     backward_slipped,
@@ -43,6 +50,9 @@ from bpcourse.checking.items.ex10_math import (
     compact,
     forward,
     guarded_problem,
+    network_by_differences,
+    network_gradients,
+    network_problem,
     problem,
     running_problem,
     xhat_of,
@@ -430,6 +440,67 @@ def _evaluation(batchnorm_running: Callable[..., Any], p: dict[str, np.ndarray])
                 "the running averages are used, not updated; return them unchanged"
             )
     return problems
+
+
+# --- bn_network_backward: batch norm inside a network -------------------------------------------
+
+
+def _as_grads(value: Any) -> dict[str, Any]:
+    wanted = "{" + ", ".join(f'"{k}": ...' for k in NET_KEYS) + "}"
+    if value is None:
+        raise BadAnswer(f"bn_network_backward returned None: return the dict {wanted}")
+    if not isinstance(value, dict):
+        raise BadAnswer(f"bn_network_backward should return a dict {wanted}, got {describe(value)}")
+    missing = [k for k in NET_KEYS if k not in value]
+    if missing:
+        raise BadAnswer(
+            f"bn_network_backward's dict lacks the key(s) {', '.join(repr(k) for k in missing)}"
+        )
+    return {k: _array(value[k]) for k in NET_KEYS}
+
+
+NETWORK_SLIPS = {
+    "constants": "{name} treats the batch statistics μ and σ² as constants on the way back "
+    "through batch norm: every Z_n reaches H through μ and σ² too; use your full dX of item 2 "
+    "or 3",
+    "relu": "{name} misses the ReLU's derivative: on the way back multiply by 1[H > 0]",
+    "mask_on_z": "{name} takes the ReLU's mask from Z: the ReLU acts on the normalised H, so "
+    "its derivative is 1[H > 0]",
+    "dW2_with_H": "{name} uses H, the ReLU's input: dW2 = dŶᵀ A with A = ReLU(H)",
+}
+
+
+@item(
+    "bn_network_backward",
+    5,
+    NOTEBOOK,
+    forbid=LIBRARY,
+    checked_by="dW1, dgamma, dbeta, dW2 and db2 agree with central finite differences of the "
+    "network's loss",
+)
+def check_bn_network_backward(bn_network_backward: Callable[..., Any]) -> Problems:
+    X, Y, params = network_problem()
+    given = {k: v.copy() for k, v in params.items()}
+    got = _as_grads(call_safely(bn_network_backward, X, Y, given, EPS, name="bn_network_backward"))
+    numeric = network_by_differences(X, Y, params)
+    right = network_gradients(X, Y, params)
+    slipped = {
+        "constants": network_gradients(X, Y, params, constants=True),
+        "relu": network_gradients(X, Y, params, relu=False),
+        "mask_on_z": network_gradients(X, Y, params, mask_on_z=True),
+        "dW2_with_H": network_gradients(X, Y, params, dW2_with_H=True),
+    }
+    generic = transforms(n=N, transpose=False)
+    parts: dict[str, list[str]] = {}
+    for key in NET_KEYS:
+        slips = [
+            Slip(NETWORK_SLIPS[name], grads[key])
+            for name, grads in slipped.items()
+            if not np.allclose(grads[key], right[key], rtol=1e-6, atol=1e-12)
+        ]
+        name = f"d{key}"
+        parts[name] = compare(numeric[key], got[key], name, slips, generic, layout=NET_LAYOUT[key])
+    return parts
 
 
 # --- conceptual questions (answers stored as salted digests) -------------------------------------

@@ -160,3 +160,86 @@ def running_problem() -> dict[str, np.ndarray]:
         "running_var": rng.uniform(0.5, 3.0, size=F),
         "X_eval": 0.5 + rng.normal(size=(N_EVAL, F)),
     }
+
+
+# --- a two-layer network with batch norm ---------------------------------------------------------
+# Z = X W1ᵀ (no bias: β shifts), H = BN(Z; γ, β), A = ReLU(H), Ŷ = A W2ᵀ + b2,
+# ℒ = (1/N) Σ_n ½‖ŷ_n − y_n‖² (the course's half squared error, a mean over the batch).
+
+NET_IN, NET_H, NET_C = 4, 6, 3
+NET_KEYS = ("W1", "gamma", "beta", "W2", "b2")
+NET_LAYOUT = {
+    "W1": "(H, n_in)",
+    "gamma": "(H,)",
+    "beta": "(H,)",
+    "W2": "(C, H)",
+    "b2": "(C,)",
+}
+
+
+def network_problem() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """X (N, 4) with a nonzero mean, targets Y (N, 3), and the parameters of the network."""
+    rng = np.random.default_rng(PROBLEM_SEED + 3)
+    X = 1.0 + rng.normal(size=(N, NET_IN))
+    Y = rng.normal(size=(N, NET_C))
+    params = {
+        "W1": rng.normal(0.0, 0.7, size=(NET_H, NET_IN)),
+        "gamma": rng.uniform(0.5, 1.5, size=NET_H),
+        "beta": rng.normal(0.0, 0.5, size=NET_H),
+        "W2": rng.normal(0.0, 0.5, size=(NET_C, NET_H)),
+        "b2": rng.normal(0.0, 0.1, size=NET_C),
+    }
+    return X, Y, params
+
+
+def network_nodes(X: np.ndarray, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Z, H, A and Ŷ of the forward pass (training-mode batch norm)."""
+    Z = X @ params["W1"].T
+    H = forward(Z, params["gamma"], params["beta"], EPS)
+    A = np.maximum(H, 0.0)
+    return {"Z": Z, "H": H, "A": A, "Yhat": A @ params["W2"].T + params["b2"]}
+
+
+def network_loss(X: np.ndarray, Y: np.ndarray, params: dict[str, np.ndarray]) -> float:
+    diff = network_nodes(X, params)["Yhat"] - Y
+    return float(0.5 * np.sum(diff * diff) / X.shape[0])
+
+
+def network_by_differences(
+    X: np.ndarray, Y: np.ndarray, params: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Central finite differences of the loss with respect to every parameter."""
+    p = {k: v.copy() for k, v in params.items()}
+    return {key: numerical_gradient(lambda: network_loss(X, Y, p), p[key]) for key in NET_KEYS}
+
+
+def network_gradients(
+    X: np.ndarray,
+    Y: np.ndarray,
+    params: dict[str, np.ndarray],
+    *,
+    constants: bool = False,
+    relu: bool = True,
+    mask_on_z: bool = False,
+    dW2_with_H: bool = False,
+) -> dict[str, np.ndarray]:
+    """The gradients by the chain rule, with the known slips as switches (defaults: right)."""
+    f = network_nodes(X, params)
+    n = X.shape[0]
+    dYhat = (f["Yhat"] - Y) / n
+    grads = {
+        "W2": dYhat.T @ (f["H"] if dW2_with_H else f["A"]),
+        "b2": dYhat.sum(axis=0),
+    }
+    dA = dYhat @ params["W2"]
+    mask = (f["Z"] > 0) if mask_on_z else (f["H"] > 0)
+    dH = dA * mask if relu else dA
+    Z, gamma = f["Z"], params["gamma"]
+    grads["gamma"] = np.sum(dH * xhat_of(Z), axis=0)
+    grads["beta"] = dH.sum(axis=0)
+    if constants:
+        dZ = gamma * dH / np.sqrt(Z.var(axis=0) + EPS)
+    else:
+        dZ = backward_slipped(dH, Z, gamma, EPS)
+    grads["W1"] = dZ.T @ X
+    return grads
