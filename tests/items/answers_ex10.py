@@ -190,7 +190,7 @@ RIGHT = {
 FORWARD = {
     "eps outside": "out adds ε outside the square root",
     "unbiased": "out normalises with the unbiased variance",
-    "axis 1": "out is summed over axis 1 (the features)",
+    "axis 1": "out is computed over axis 1 (the features)",
     "variance": "out divides by the variance σ² + ε",
     "swap": "out swaps γ and β",
 }
@@ -203,7 +203,7 @@ BACKWARD = {
     "power": "dX uses the wrong power in dσ²",
     "eps outside": "adds ε outside the square root",
     "unbiased": "uses the unbiased variance (÷ (N − 1))",
-    "axis 1": "summed over axis 1 (the features)",
+    "axis 1": "over axis 1 (the features)",
     "dgamma with x": "dgamma uses X where x̂ belongs",
     "dbeta not summed": "did you forget to sum over the batch?",
     "sign": "dX has the opposite sign",

@@ -67,8 +67,8 @@ LIBRARY = ("bpcourse.batchnorm", *NETWORK_LIBRARY)
 LAYOUT = "(N, F)"
 
 AXIS_1 = (
-    "summed over axis 1 (the features): the batch statistics and the sums over examples run "
-    "over axis 0, the batch"
+    "over axis 1 (the features): the batch statistics and the sums over examples run over "
+    "axis 0, the batch"
 )
 
 
@@ -91,7 +91,7 @@ def forward_slips(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> list[Sl
             "divides by N (np.var's default, ddof=0)",
             forward(X, gamma, beta, EPS, ddof=1),
         ),
-        Slip(f"{{name}} is {AXIS_1}", forward(X, gamma, beta, EPS, axis=1)),
+        Slip(f"{{name}} is computed {AXIS_1}", forward(X, gamma, beta, EPS, axis=1)),
         Slip(
             "{name} divides by the variance σ² + ε: divide by the standard deviation √(σ² + ε)",
             gamma * (X - X.mean(axis=0)) / (X.var(axis=0) + EPS) + beta,
@@ -122,7 +122,7 @@ def check_batchnorm_forward(batchnorm_forward: Callable[..., Any]) -> Problems:
         "out",
         forward_slips(p["X"], p["gamma"], p["beta"]),
         layout=LAYOUT,
-        shape_hints={(N, 1): AXIS_1, (1, F): "keep the (N, F) shape of X"},
+        shape_hints={(N, 1): f"computed {AXIS_1}", (1, F): "keep the (N, F) shape of X"},
     )
 
 
@@ -160,7 +160,7 @@ def dx_slips(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray) -> list[Slip]:
         ),
         Slip(EPS_OUTSIDE, slip(eps_outside=True)),
         Slip(UNBIASED, slip(ddof=1)),
-        Slip(f"{{name}} is {AXIS_1}", slip(axis=1)),
+        Slip(f"{{name}} is computed {AXIS_1}", slip(axis=1)),
     ]
 
 
@@ -169,7 +169,10 @@ UNBIASED = "{name} uses the unbiased variance (÷ (N − 1)): the batch variance
 
 
 def _sum_hints(name: str) -> dict[tuple[int, ...], str]:
-    return {(N,): AXIS_1, (1, F): f"{name} should be a vector of shape (F,): .sum(axis=0)"}
+    return {
+        (N,): f"summed {AXIS_1}",
+        (1, F): f"{name} should be a vector of shape (F,): .sum(axis=0)",
+    }
 
 
 @item(
