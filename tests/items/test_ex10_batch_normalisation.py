@@ -6,7 +6,8 @@ diagnosis and no other) runs from `answers_ex10.py` in `test_contract.py`.
 
 from __future__ import annotations
 
-import pickle
+import io
+import json
 
 import numpy as np
 import pytest
@@ -18,7 +19,8 @@ from bpcourse.batchnorm import batchnorm_forward as library_forward
 from bpcourse.checking.items import ex10_batch_normalisation as ex10
 from bpcourse.checking.items import ex10_math as bm
 from bpcourse.gradcheck import relative_error
-from bpcourse.grading.record import safe_loads
+from bpcourse.checking import ITEMS
+from bpcourse.checking.items import ex10_probe as probe
 
 
 def _text(result) -> str:
@@ -87,18 +89,23 @@ def test_the_network_has_no_relu_kink_near_its_pre_activations_and_the_masks_dif
 # --- the row guard: a loop over the batch is caught without timing anything ----------------------
 
 
-def test_the_row_guard_refuses_rows_and_allows_whole_batch_operations():
+def _guarded() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dout, X, gamma = bm.guarded_problem()
-    with pytest.raises(bm.RowLoopError):
+    return dout.view(probe.RowGuard), X.view(probe.RowGuard), gamma
+
+
+def test_the_row_guard_refuses_rows_and_allows_whole_batch_operations():
+    dout, X, gamma = _guarded()
+    with pytest.raises(probe.RowLoopError):
         X[3]
-    with pytest.raises(bm.RowLoopError):
+    with pytest.raises(probe.RowLoopError):
         X[np.int64(3), 1]
-    with pytest.raises(bm.RowLoopError):
+    with pytest.raises(probe.RowLoopError):
         next(iter(dout * 2.0))  # an intermediate array of N rows is guarded too
     mu, var = X.mean(axis=0), X.var(axis=0)
     assert mu.shape == var.shape == (3,) and np.isclose(mu[0], np.asarray(X)[:, 0].mean())
-    assert X[:5].shape == (5, 3) and X[:, 1].shape == (bm.GUARD_ROWS,)
-    assert next(iter(X.T)).shape == (bm.GUARD_ROWS,)  # a loop over the features is allowed
+    assert X[:5].shape == (5, 3) and X[:, 1].shape == (probe.GUARD_ROWS,)
+    assert next(iter(X.T)).shape == (probe.GUARD_ROWS,)  # a loop over the features is allowed
     assert (
         relative_error(
             np.asarray(batchnorm_backward_compact(dout, X, gamma, 0.1)),
@@ -108,11 +115,63 @@ def test_the_row_guard_refuses_rows_and_allows_whole_batch_operations():
     )
 
 
-def test_the_guarded_batch_crosses_to_the_grader_and_back():
-    """The grader pickles the arguments to the kernel and reads the result back restricted."""
-    dout, X, _ = bm.guarded_problem()
-    back = safe_loads(pickle.dumps(X * dout))
-    assert isinstance(back, bm.RowGuard) and back.shape == (bm.GUARD_ROWS, 3)
+def test_the_guarded_problem_is_plain_data():
+    """No ndarray subclass crosses to the learner's kernel: the probe builds the guard there."""
+    for array in bm.guarded_problem():
+        assert type(array) is np.ndarray and array.dtype == np.float64
+
+
+def _npy(array: np.ndarray) -> np.ndarray:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    buffer.seek(0)
+    return np.load(buffer, allow_pickle=False)
+
+
+def _by_the_grader(answer):
+    """The answer as the grader runs it: the adapter applied in the kernel, the arguments
+    round-tripped through .npy (allow_pickle=False) or JSON, and the report through JSON."""
+    (adapted,) = ITEMS["batchnorm_backward_compact"].adapt(answer)
+
+    def crossed(*args):
+        args = [_npy(np.asarray(a)) if isinstance(a, np.ndarray) else a for a in args]
+        args = json.loads(json.dumps([a.tolist() if isinstance(a, np.ndarray) else a for a in args]))
+        return json.loads(json.dumps(adapted(*args)))
+
+    crossed.__name__ = adapted.__name__
+    return crossed
+
+
+def _looping(dout, X, gamma, eps):
+    n = X.shape[0]
+    s = np.sqrt(X.var(axis=0) + eps)
+    xh = (X - X.mean(axis=0)) / s
+    a, b = dout.sum(axis=0), np.sum(dout * xh, axis=0)
+    return np.array([gamma / (n * s) * (n * d - a - h * b) for d, h in zip(dout, xh, strict=True)])
+
+
+def _float32(dout, X, gamma, eps):
+    return batchnorm_backward_compact(dout, X, gamma, eps).astype(np.float32)
+
+
+def _a_list(dout, X, gamma, eps):
+    return batchnorm_backward_compact(dout, X, gamma, eps).tolist()
+
+
+@pytest.mark.parametrize(
+    "answer", [batchnorm_backward_compact, _looping, _float32, _a_list, lambda *a: None]
+)
+def test_the_vectorisation_check_agrees_in_the_notebook_and_in_the_grader(answer):
+    item = ITEMS["batchnorm_backward_compact"]
+    here = item.evaluate(answer)
+    there = item.run(_by_the_grader(answer))
+    assert (here.points, here.messages) == (there.points, there.messages)
+
+
+def test_the_row_guard_needs_no_pickle():
+    """The grader moves .npy without pickles: the guard is built from plain numbers."""
+    report = probe.probe_compact(_looping)(*(a.tolist() for a in bm.guarded_problem()), 0.1, True)
+    assert json.loads(json.dumps(report)) == report and "row_loop" in report
 
 
 def test_a_loop_over_the_features_is_vectorised_enough():

@@ -14,8 +14,10 @@ learner's code and the checker; no answer is stored.
 - `batchnorm_backward(dout, X, gamma, eps) -> (dX, dgamma, dbeta)`, node by node: each
   against central finite differences of Σ dout ⊙ out through the checker's forward.
 - `batchnorm_backward_compact(dout, X, gamma, eps) -> dX`: the closed form, against finite
-  differences, and vectorised: called on a batch whose rows refuse to be read one at a time
-  (`RowGuard`), so a Python loop over the N examples is caught without timing anything.
+  differences, and vectorised: its adapter `ex10_probe.probe_compact` calls it in the kernel
+  on a batch whose rows refuse to be read one at a time (`RowGuard`, built there from plain
+  numbers), so a Python loop over the N examples is caught without timing anything; only
+  JSON crosses.
 - `batchnorm_running(X, gamma, beta, running_mean, running_var, momentum, eps, training)
   -> (out, running_mean, running_var)`: training mode (batch statistics, running averages
   updated) and evaluation mode (running averages used, left unchanged).
@@ -23,7 +25,7 @@ learner's code and the checker; no answer is stored.
   → dense, half squared error averaged over the batch; each gradient against central finite
   differences of the loss.
 
-The reference math, the problems and the row guard are in `ex10_math`.
+The reference math and the problems are in `ex10_math`; the row guard in `ex10_probe`.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from bpcourse.checking.compare import describe
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
 from bpcourse.checking.items.ex10_math import (
     EPS,
-    GUARD_ROWS,
     MOMENTUM,
     N_EVAL,
     NET_KEYS,
@@ -57,6 +58,7 @@ from bpcourse.checking.items.ex10_math import (
     running_problem,
     xhat_of,
 )
+from bpcourse.checking.items.ex10_probe import GUARD_ROWS, Opaque, from_data, probe_compact
 from bpcourse.checking.registry import Problems, item
 from bpcourse.checking.safe import BadAnswer, LearnerError, call_safely, expect_tuple
 from bpcourse.checking.shortcuts import NETWORK_LIBRARY
@@ -232,21 +234,39 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
 # --- batchnorm_backward_compact ------------------------------------------------------------------
 
 
+def _compact_call(probe: Callable[..., Any], *args: Any, guard: bool = False) -> Any:
+    """The probe's report of the learner's dX (the arrays cross as plain lists)."""
+    plain = [a.tolist() if isinstance(a, np.ndarray) else a for a in args]
+    report = call_safely(probe, *plain, guard, name="batchnorm_backward_compact")
+    if not isinstance(report, dict) or not ("value" in report or "row_loop" in report):
+        raise BadAnswer(f"batchnorm_backward_compact returned {describe(report)}")
+    return report
+
+
+def _compact_value(report: dict[str, Any]) -> Any:
+    value = from_data(report["value"])
+    if isinstance(value, Opaque):
+        raise BadAnswer(
+            f"batchnorm_backward_compact should return dX, an array of shape {LAYOUT}, "
+            f"got {value.text}"
+        )
+    return value
+
+
 def _vectorised(batchnorm_backward_compact: Callable[..., Any]) -> list[str]:
     dout, X, gamma = guarded_problem()
     try:
-        got = call_safely(batchnorm_backward_compact, dout, X, gamma, EPS)
-    except LearnerError as error:
-        text = str(error)
-        if "RowLoopError" in text:
-            return [
-                f"batchnorm_backward_compact is not vectorised: on a batch of N = {GUARD_ROWS} "
-                "it " + text.split("RowLoopError: ", 1)[-1].split("\n")[0] + "; compute dX for "
-                "the whole batch at once, with sums over axis 0 and broadcasting"
-            ]
-        return [f"on a batch of N = {GUARD_ROWS}: {text}"]
-    right = backward_slipped(np.asarray(dout), np.asarray(X), gamma, EPS)
-    if not isinstance(got, np.ndarray) or got.shape != right.shape:
+        report = _compact_call(batchnorm_backward_compact, dout, X, gamma, EPS, guard=True)
+    except (LearnerError, BadAnswer) as error:
+        return [f"on a batch of N = {GUARD_ROWS}: {error}"]
+    if "row_loop" in report:
+        return [
+            f"batchnorm_backward_compact is not vectorised: on a batch of N = {GUARD_ROWS} "
+            f"it {report['row_loop']}; compute dX for the whole batch at once, with sums "
+            "over axis 0 and broadcasting"
+        ]
+    got = from_data(report["value"])
+    if not isinstance(got, np.ndarray) or got.shape != X.shape:
         return [f"on a batch of N = {GUARD_ROWS} it returned {describe(got)}"]
     return []
 
@@ -258,12 +278,12 @@ def _vectorised(batchnorm_backward_compact: Callable[..., Any]) -> list[str]:
     forbid=LIBRARY,
     checked_by="dX agrees with central finite differences of Σ dout ⊙ out, and the function "
     f"runs on a batch of N = {GUARD_ROWS} without reading its examples one at a time",
+    adapter=probe_compact,
 )
 def check_batchnorm_backward_compact(batchnorm_backward_compact: Callable[..., Any]) -> Problems:
     p = problem()
     X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
-    value = call_safely(batchnorm_backward_compact, dout, X, gamma, EPS)
-    got = _array(value)
+    got = _compact_value(_compact_call(batchnorm_backward_compact, dout, X, gamma, EPS))
     if isinstance(got, tuple) and len(got) == 3:
         raise BadAnswer(
             "batchnorm_backward_compact should return dX alone (one array of shape (N, F)), "

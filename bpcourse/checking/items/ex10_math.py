@@ -1,4 +1,4 @@
-r"""The math of exercise 10's checkers: batch norm, its known slips, the row guard, a network.
+r"""The math of exercise 10's checkers: batch norm, its known slips, a network.
 
 Everything here is the checker's own reference (no learner code runs here) and the inputs it
 builds; the items that use them are in `ex10_batch_normalisation`.
@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from bpcourse.checking.items.ex10_probe import GUARD_ROWS
 from bpcourse.gradcheck import numerical_gradient
 
 PROBLEM_SEED = 10
@@ -100,42 +101,12 @@ def xhat_of(X: np.ndarray, **slip: Any) -> np.ndarray:
     return (X - mu) / s
 
 
-GUARD_ROWS = 4099  # a batch large and odd enough that no feature count equals it
-
-
-class RowLoopError(Exception):
-    """Raised when a guarded batch is read one example (row) at a time."""
-
-
-class RowGuard(np.ndarray):
-    """An (N, F) array whose rows refuse to be read one at a time (for N = GUARD_ROWS).
-
-    `for row in X`, `X[n]`, `X[n, f]` raise RowLoopError; sums, means, slices and broadcasting
-    work as usual. Results of arithmetic on it are RowGuards too, so a loop over the rows of
-    an intermediate array is caught as well. It pickles as an ndarray subclass of bpcourse
-    (the grader's unpickler accepts it).
-    """
-
-    def _guarded(self) -> bool:
-        return self.ndim >= 1 and self.shape[0] == GUARD_ROWS
-
-    def __iter__(self) -> Any:
-        if self._guarded():
-            raise RowLoopError("a Python loop over the rows (the examples) of the batch")
-        return super().__iter__()
-
-    def __getitem__(self, index: Any) -> Any:
-        first = index[0] if isinstance(index, tuple) and index else index
-        if self._guarded() and isinstance(first, (int, np.integer)):
-            raise RowLoopError(f"reads row {int(first)} of the batch on its own (a loop over N?)")
-        return super().__getitem__(index)
-
-
 def guarded_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dout, X) as RowGuards of shape (GUARD_ROWS, 3), and γ (3,)."""
+    """(dout, X) of shape (GUARD_ROWS, 3) and γ (3,), plain arrays: the learner's kernel
+    guards the rows (`ex10_probe.probe_compact`)."""
     rng = np.random.default_rng(PROBLEM_SEED + 1)
-    X = rng.normal(size=(GUARD_ROWS, 3)).view(RowGuard)
-    dout = rng.normal(size=(GUARD_ROWS, 3)).view(RowGuard)
+    X = rng.normal(size=(GUARD_ROWS, 3))
+    dout = rng.normal(size=(GUARD_ROWS, 3))
     return dout, X, rng.uniform(0.5, 2.0, size=3)
 
 
