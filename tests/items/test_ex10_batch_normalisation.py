@@ -16,11 +16,11 @@ from item_contract import assert_full_marks, run
 
 from bpcourse.batchnorm import batchnorm_backward as library_backward
 from bpcourse.batchnorm import batchnorm_forward as library_forward
+from bpcourse.checking import ITEMS
 from bpcourse.checking.items import ex10_batch_normalisation as ex10
 from bpcourse.checking.items import ex10_math as bm
-from bpcourse.gradcheck import relative_error
-from bpcourse.checking import ITEMS
 from bpcourse.checking.items import ex10_probe as probe
+from bpcourse.gradcheck import relative_error
 
 
 def _text(result) -> str:
@@ -134,9 +134,9 @@ def _by_the_grader(answer):
     (adapted,) = ITEMS["batchnorm_backward_compact"].adapt(answer)
 
     def crossed(*args):
-        args = [_npy(np.asarray(a)) if isinstance(a, np.ndarray) else a for a in args]
-        args = json.loads(json.dumps([a.tolist() if isinstance(a, np.ndarray) else a for a in args]))
-        return json.loads(json.dumps(adapted(*args)))
+        args = tuple(_npy(np.asarray(a)) if isinstance(a, (np.ndarray, list)) else a for a in args)
+        lists = [a.tolist() if isinstance(a, np.ndarray) else a for a in args]
+        return json.loads(json.dumps(adapted(*json.loads(json.dumps(lists)))))
 
     crossed.__name__ = adapted.__name__
     return crossed
