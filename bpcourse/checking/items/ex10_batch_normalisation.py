@@ -79,6 +79,30 @@ def _array(value: Any) -> Any:
     return np.asarray(value) if isinstance(value, np.ndarray) else value
 
 
+def _misplaced(got: tuple[Any, ...], right: tuple[Any, ...], names: tuple[str, ...], function: str):
+    """BadAnswer when two or more of the returned values are right but in another's place."""
+
+    def same(a: Any, b: np.ndarray) -> bool:
+        return (
+            isinstance(a, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype.kind == "f"
+            and bool(np.allclose(a, b, rtol=1e-5, atol=1e-8))
+        )
+
+    swapped = [
+        f"{names[j]} where {names[i]} belongs"
+        for i, value in enumerate(got)
+        if not same(value, right[i])
+        for j in range(len(right))
+        if j != i and same(value, right[j])
+    ]
+    if len(swapped) >= 2:
+        raise BadAnswer(
+            f"{function} returns {' and '.join(swapped)}: return ({', '.join(names)}) in that order"
+        )
+
+
 # --- batchnorm_forward ---------------------------------------------------------------------------
 
 
@@ -116,8 +140,13 @@ def forward_slips(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> list[Sl
 def check_batchnorm_forward(batchnorm_forward: Callable[..., Any]) -> Problems:
     p = problem()
     value = call_safely(batchnorm_forward, p["X"], p["gamma"], p["beta"], EPS)
-    out, _ = expect_tuple(value, 2, "(out, cache)", "batchnorm_forward")
+    out, cache = expect_tuple(value, 2, "(out, cache)", "batchnorm_forward")
     right = forward(p["X"], p["gamma"], p["beta"], EPS)
+    if not isinstance(out, np.ndarray) and isinstance(cache, np.ndarray) and cache.shape == (N, F):
+        if np.allclose(cache, right, rtol=1e-5, atol=1e-8):
+            raise BadAnswer(
+                "batchnorm_forward returns (cache, out): return (out, cache) in that order"
+            )
     return compare(
         right,
         _array(out),
@@ -193,6 +222,12 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
         _array(v) for v in expect_tuple(value, 3, "(dX, dgamma, dbeta)", "batchnorm_backward")
     )
     num_dX, num_dgamma, num_dbeta = by_differences(dout, X, gamma, beta, EPS)
+    _misplaced(
+        (dX, dgamma, dbeta),
+        (num_dX, num_dgamma, num_dbeta),
+        ("dX", "dgamma", "dbeta"),
+        "batchnorm_backward",
+    )
     generic = transforms(n=N, transpose=False, batch_text="no mean over the batch is taken here")
     xhat = (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS)
     return {
@@ -372,6 +407,12 @@ def check_batchnorm_running(batchnorm_running: Callable[..., Any]) -> Problems:
     new_mean = (1 - MOMENTUM) * old_mean + MOMENTUM * mean
     new_var = (1 - MOMENTUM) * old_var + MOMENTUM * unbiased
     out, got_mean, got_var = _running_call(batchnorm_running, p, X, True)
+    _misplaced(
+        (out, got_mean, got_var),
+        (_normalise(X, mean, biased, p), new_mean, new_var),
+        ("out", "running_mean", "running_var"),
+        "batchnorm_running",
+    )
     running_in_training = (
         "{name} normalises with the running averages in training mode: training uses the "
         "batch's own mean and variance (the running averages are only updated)"
@@ -457,6 +498,12 @@ def _evaluation(batchnorm_running: Callable[..., Any], p: dict[str, np.ndarray])
         ("running_mean", got_mean, p["running_mean"]),
         ("running_var", got_var, p["running_var"]),
     ):
+        if isinstance(got, np.ndarray) and got.shape == old.shape and got.dtype != old.dtype:
+            if np.allclose(got, old, rtol=1e-6, atol=0.0):
+                problems.append(
+                    f"evaluation mode returned {name} as {got.dtype}: return it unchanged (float64)"
+                )
+                continue
         if not (isinstance(got, np.ndarray) and np.array_equal(got, old)):
             problems.append(
                 f"evaluation mode changed {name} (or returned something else): in evaluation "
@@ -475,6 +522,12 @@ def _as_grads(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadAnswer(f"bn_network_backward should return a dict {wanted}, got {describe(value)}")
     missing = [k for k in NET_KEYS if k not in value]
+    if missing and all(f"d{k}" in value for k in missing):
+        raise BadAnswer(
+            "bn_network_backward's dict should use the keys of params "
+            f"({', '.join(repr(k) for k in NET_KEYS)}), not "
+            f"{', '.join(repr('d' + k) for k in missing)}"
+        )
     if missing:
         raise BadAnswer(
             f"bn_network_backward's dict lacks the key(s) {', '.join(repr(k) for k in missing)}"

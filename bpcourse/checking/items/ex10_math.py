@@ -140,11 +140,11 @@ def running_problem() -> dict[str, np.ndarray]:
 NET_IN, NET_H, NET_C = 4, 6, 3
 NET_KEYS = ("W1", "gamma", "beta", "W2", "b2")
 NET_LAYOUT = {
-    "W1": "(H, n_in)",
-    "gamma": "(H,)",
-    "beta": "(H,)",
-    "W2": "(C, H)",
-    "b2": "(C,)",
+    "W1": "(n_hidden, n_in)",
+    "gamma": "(n_hidden,)",
+    "beta": "(n_hidden,)",
+    "W2": "(n_out, n_hidden)",
+    "b2": "(n_out,)",
 }
 
 

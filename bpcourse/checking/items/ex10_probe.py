@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from bpcourse.checking.compare import describe
+
 GUARD_ROWS = 4099  # a batch large and odd enough that no feature count equals it
 Data = dict[str, Any]
 
@@ -65,7 +67,7 @@ def as_data(value: Any, depth: int = 0) -> Data:
         return {"plain": value}
     if isinstance(value, (tuple, list)) and depth < 3 and len(value) <= GUARD_ROWS:
         return {type(value).__name__: [as_data(v, depth + 1) for v in value]}
-    return {"opaque": f"{type(value).__name__} {str(value)[:60]!r}"}
+    return {"opaque": describe(value)}
 
 
 def from_data(data: Data) -> Any:
