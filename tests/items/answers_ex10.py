@@ -48,7 +48,7 @@ def batchnorm_forward(X, gamma, beta, eps, slip=()):
     return out, (x_hat, gamma, std)
 
 
-def batchnorm_backward(dout, X, gamma, eps, slip=()):
+def batchnorm_backward(dOut, X, gamma, eps, slip=()):
     """Node by node: x̂ = (X − μ)·inv, inv = (σ² + ε)^(−1/2), out = γ x̂ + β."""
     slip = _slips(slip)
     axis = 1 if "axis 1" in slip else 0
@@ -65,9 +65,9 @@ def batchnorm_backward(dout, X, gamma, eps, slip=()):
         inv = (var + eps) ** -0.5
         dinv_dvar = -0.5 * (var + eps) ** (-0.5 if "power" in slip else -1.5)
     x_hat = xc * inv
-    dbeta = dout if "dbeta not summed" in slip else dout.sum(axis=axis)
-    dgamma = np.sum(dout * (X if "dgamma with x" in slip else x_hat), axis=axis)
-    dxhat = dout * gamma
+    dbeta = dOut if "dbeta not summed" in slip else dOut.sum(axis=axis)
+    dgamma = np.sum(dOut * (X if "dgamma with x" in slip else x_hat), axis=axis)
+    dxhat = dOut * gamma
     dxc = dxhat * inv
     dinv = np.sum(dxhat * xc, axis=axis, keepdims=True)
     dvar = dinv * dinv_dvar
@@ -83,23 +83,23 @@ def batchnorm_backward(dout, X, gamma, eps, slip=()):
     return dX, dgamma, dbeta
 
 
-def batchnorm_backward_compact(dout, X, gamma, eps, slip=()):
+def batchnorm_backward_compact(dOut, X, gamma, eps, slip=()):
     slip = _slips(slip)
     n = X.shape[0]
     mu = X.mean(axis=0)
     var = X.var(axis=0)
     std = np.sqrt(var) + eps if "eps outside" in slip else np.sqrt(var + eps)
     x_hat = (X - mu) / std
-    first = 0 if "no mean term" in slip else dout.sum(axis=0)
-    second = 0 if "no x̂ term" in slip else x_hat * np.sum(dout * x_hat, axis=0)
+    first = 0 if "no mean term" in slip else dOut.sum(axis=0)
+    second = 0 if "no x̂ term" in slip else x_hat * np.sum(dOut * x_hat, axis=0)
     g = 1 if "no γ" in slip else gamma
     scale = std**2 if "σ²" in slip else std
     if "loop" in slip:  # right values, one example at a time
         dX = np.empty(X.shape)
         for i in range(n):
-            dX[i] = g / (n * scale) * (n * dout[i] - first - second[i])
+            dX[i] = g / (n * scale) * (n * dOut[i] - first - second[i])
         return dX
-    dX = g / (n * scale) * (n * dout - first - second)
+    dX = g / (n * scale) * (n * dOut - first - second)
     if "×N" in slip:
         dX = n * dX
     return dX
@@ -210,8 +210,8 @@ BACKWARD = {
 }
 
 COMPACT = {
-    "no mean term": "dX lacks the term Σ_i dout_i",
-    "no x̂ term": "dX lacks the term x̂ Σ_i dout_i x̂_i",
+    "no mean term": "dX lacks the term Σ_i do_i",
+    "no x̂ term": "dX lacks the term x̂ Σ_i do_i x̂_i",
     "no γ": "dX lacks γ",
     "σ²": "dX divides by σ² + ε",
     "eps outside": "dX adds ε outside the square root",

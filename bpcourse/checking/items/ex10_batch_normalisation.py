@@ -3,7 +3,7 @@ r"""Graded items of exercises/10_batch_normalisation.ipynb: batch norm forward, 
 A batch X has shape (N, F), one example per row; γ and β have shape (F,). In training mode
 each feature (column) is normalised with the batch's own mean and *biased* variance:
 $\mu = \frac1N\sum_n x_n$, $\sigma^2 = \frac1N\sum_n (x_n-\mu)^2$,
-$\hat x_n = (x_n-\mu)/\sqrt{\sigma^2+\epsilon}$, $y_n = \gamma\hat x_n + \beta$. The running
+$\hat x_n = (x_n-\mu)/\sqrt{\sigma^2+\epsilon}$, $o_n = \gamma\hat x_n + \beta$. The running
 averages follow `bpcourse.batchnorm` (the PyTorch convention):
 running ← (1 − momentum)·running + momentum·batch statistic, with the *unbiased* batch
 variance (÷ (N − 1)) for the running variance. Only arrays and numbers cross between the
@@ -11,9 +11,9 @@ learner's code and the checker; no answer is stored.
 
 - `batchnorm_forward(X, gamma, beta, eps) -> (out, cache)`: out against the checker's own
   math (ε = 0.1, large enough to see where it sits); the cache is the learner's.
-- `batchnorm_backward(dout, X, gamma, eps) -> (dX, dgamma, dbeta)`, node by node: each
-  against central finite differences of Σ dout ⊙ out through the checker's forward.
-- `batchnorm_backward_compact(dout, X, gamma, eps) -> dX`: the closed form, against finite
+- `batchnorm_backward(dOut, X, gamma, eps) -> (dX, dgamma, dbeta)`, node by node: each
+  against central finite differences of Σ dOut ⊙ out through the checker's forward.
+- `batchnorm_backward_compact(dOut, X, gamma, eps) -> dX`: the closed form, against finite
   differences, and vectorised: its adapter `ex10_probe.probe_compact` calls it in the kernel
   on a batch whose rows refuse to be read one at a time (`RowGuard`, built there from plain
   numbers), so a Python loop over the N examples is caught without timing anything; only
@@ -123,7 +123,7 @@ def forward_slips(X: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> list[Sl
             gamma * (X - X.mean(axis=0)) / (X.var(axis=0) + EPS) + beta,
         ),
         Slip(
-            "{name} swaps γ and β: y = γ x̂ + β scales by γ and shifts by β",
+            "{name} swaps γ and β: o = γ x̂ + β scales by γ and shifts by β",
             beta * (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS) + gamma,
         ),
     ]
@@ -160,9 +160,9 @@ def check_batchnorm_forward(batchnorm_forward: Callable[..., Any]) -> Problems:
 # --- batchnorm_backward (node by node) -----------------------------------------------------------
 
 
-def dx_slips(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray) -> list[Slip]:
+def dx_slips(dOut: np.ndarray, X: np.ndarray, gamma: np.ndarray) -> list[Slip]:
     def slip(**kw: Any) -> np.ndarray:
-        return backward_slipped(dout, X, gamma, EPS, **kw)
+        return backward_slipped(dOut, X, gamma, EPS, **kw)
 
     return [
         Slip(
@@ -211,17 +211,17 @@ def _sum_hints(name: str) -> dict[tuple[int, ...], str]:
     6,
     NOTEBOOK,
     forbid=LIBRARY,
-    checked_by="dX, dgamma and dbeta agree with central finite differences of Σ dout ⊙ out "
+    checked_by="dX, dgamma and dbeta agree with central finite differences of Σ dOut ⊙ out "
     "through the checker's own forward pass (float64)",
 )
 def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems:
     p = problem()
-    X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
-    value = call_safely(batchnorm_backward, dout, X, gamma, EPS, name="batchnorm_backward")
+    X, gamma, beta, dOut = p["X"], p["gamma"], p["beta"], p["dOut"]
+    value = call_safely(batchnorm_backward, dOut, X, gamma, EPS, name="batchnorm_backward")
     dX, dgamma, dbeta = (
         _array(v) for v in expect_tuple(value, 3, "(dX, dgamma, dbeta)", "batchnorm_backward")
     )
-    num_dX, num_dgamma, num_dbeta = by_differences(dout, X, gamma, beta, EPS)
+    num_dX, num_dgamma, num_dbeta = by_differences(dOut, X, gamma, beta, EPS)
     _misplaced(
         (dX, dgamma, dbeta),
         (num_dX, num_dgamma, num_dbeta),
@@ -231,24 +231,24 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
     generic = transforms(n=N, transpose=False, batch_text="no mean over the batch is taken here")
     xhat = (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS)
     return {
-        "dX": compare(num_dX, dX, "dX", dx_slips(dout, X, gamma), generic, layout=LAYOUT),
+        "dX": compare(num_dX, dX, "dX", dx_slips(dOut, X, gamma), generic, layout=LAYOUT),
         "dgamma": compare(
             num_dgamma,
             dgamma,
             "dgamma",
             [
                 Slip(
-                    "{name} uses X where x̂ belongs: y = γ x̂ + β, so ∂y/∂γ = x̂, and "
-                    "dgamma = Σ_n dout_n ⊙ x̂_n",
-                    np.sum(dout * X, axis=0),
+                    "{name} uses X where x̂ belongs: o = γ x̂ + β, so ∂o/∂γ = x̂, and "
+                    "dgamma = Σ_n do_n ⊙ x̂_n",
+                    np.sum(dOut * X, axis=0),
                 ),
-                Slip("{name} forgets x̂: ∂y/∂γ = x̂, so dgamma = Σ_n dout_n ⊙ x̂_n", dout.sum(0)),
+                Slip("{name} forgets x̂: ∂o/∂γ = x̂, so dgamma = Σ_n do_n ⊙ x̂_n", dOut.sum(0)),
                 Slip(
-                    "{name} multiplies by γ: y = γ x̂ + β, so ∂y/∂γ = x̂ (no γ)",
-                    gamma * np.sum(dout * xhat, axis=0),
+                    "{name} multiplies by γ: o = γ x̂ + β, so ∂o/∂γ = x̂ (no γ)",
+                    gamma * np.sum(dOut * xhat, axis=0),
                 ),
-                Slip(EPS_OUTSIDE, np.sum(dout * xhat_of(X, eps_outside=True), axis=0)),
-                Slip(UNBIASED, np.sum(dout * xhat_of(X, ddof=1), axis=0)),
+                Slip(EPS_OUTSIDE, np.sum(dOut * xhat_of(X, eps_outside=True), axis=0)),
+                Slip(UNBIASED, np.sum(dOut * xhat_of(X, ddof=1), axis=0)),
             ],
             generic,
             layout="(F,)",
@@ -258,7 +258,7 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
             num_dbeta,
             dbeta,
             "dbeta",
-            [Slip("{name} multiplies by γ: ∂y/∂β = 1, so dbeta = Σ_n dout_n", gamma * dout.sum(0))],
+            [Slip("{name} multiplies by γ: ∂o/∂β = 1, so dbeta = Σ_n do_n", gamma * dOut.sum(0))],
             generic,
             layout="(F,)",
             shape_hints=_sum_hints("dbeta"),
@@ -289,9 +289,9 @@ def _compact_value(report: dict[str, Any]) -> Any:
 
 
 def _vectorised(batchnorm_backward_compact: Callable[..., Any]) -> list[str]:
-    dout, X, gamma = guarded_problem()
+    dOut, X, gamma = guarded_problem()
     try:
-        report = _compact_call(batchnorm_backward_compact, dout, X, gamma, EPS, guard=True)
+        report = _compact_call(batchnorm_backward_compact, dOut, X, gamma, EPS, guard=True)
     except (LearnerError, BadAnswer) as error:
         return [f"on a batch of N = {GUARD_ROWS}: {error}"]
     if "row_loop" in report:
@@ -311,47 +311,47 @@ def _vectorised(batchnorm_backward_compact: Callable[..., Any]) -> list[str]:
     4,
     NOTEBOOK,
     forbid=LIBRARY,
-    checked_by="dX agrees with central finite differences of Σ dout ⊙ out, and the function "
+    checked_by="dX agrees with central finite differences of Σ dOut ⊙ out, and the function "
     f"runs on a batch of N = {GUARD_ROWS} without reading its examples one at a time",
     adapter=probe_compact,
 )
 def check_batchnorm_backward_compact(batchnorm_backward_compact: Callable[..., Any]) -> Problems:
     p = problem()
-    X, gamma, beta, dout = p["X"], p["gamma"], p["beta"], p["dout"]
-    got = _compact_value(_compact_call(batchnorm_backward_compact, dout, X, gamma, EPS))
+    X, gamma, beta, dOut = p["X"], p["gamma"], p["beta"], p["dOut"]
+    got = _compact_value(_compact_call(batchnorm_backward_compact, dOut, X, gamma, EPS))
     if isinstance(got, tuple) and len(got) == 3:
         raise BadAnswer(
             "batchnorm_backward_compact should return dX alone (one array of shape (N, F)), "
             "not (dX, dgamma, dbeta)"
         )
-    num_dX, _, _ = by_differences(dout, X, gamma, beta, EPS)
+    num_dX, _, _ = by_differences(dOut, X, gamma, beta, EPS)
     xhat = (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + EPS)
     s = np.sqrt(X.var(axis=0) + EPS)
     slips = [
         Slip(
-            "{name} lacks the term Σ_i dout_i: it comes from the path through μ, and makes "
+            "{name} lacks the term Σ_i do_i: it comes from the path through μ, and makes "
             "every feature's Σ_n dX_n zero",
-            gamma / (N * s) * (N * dout - xhat * np.sum(dout * xhat, axis=0)),
+            gamma / (N * s) * (N * dOut - xhat * np.sum(dOut * xhat, axis=0)),
         ),
         Slip(
-            "{name} lacks the term x̂ Σ_i dout_i x̂_i: it comes from the path through σ²",
-            gamma / (N * s) * (N * dout - dout.sum(axis=0)),
+            "{name} lacks the term x̂ Σ_i do_i x̂_i: it comes from the path through σ²",
+            gamma / (N * s) * (N * dOut - dOut.sum(axis=0)),
         ),
         Slip(
-            "{name} lacks γ: ∂y/∂x̂ = γ, so the whole bracket is multiplied by γ/(N σ)",
-            1 / (N * s) * (N * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0)),
+            "{name} lacks γ: ∂o/∂x̂ = γ, so the whole bracket is multiplied by γ/(N σ)",
+            1 / (N * s) * (N * dOut - dOut.sum(axis=0) - xhat * np.sum(dOut * xhat, axis=0)),
         ),
         Slip(
             "{name} divides by σ² + ε: the factor in front is γ/(N √(σ² + ε))",
-            gamma / (N * s**2) * (N * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0)),
+            gamma / (N * s**2) * (N * dOut - dOut.sum(axis=0) - xhat * np.sum(dOut * xhat, axis=0)),
         ),
         Slip(
             "{name} adds ε outside the square root: the denominator is √(σ² + ε), not √σ² + ε",
-            compact(dout, X, gamma, eps_outside=True),
+            compact(dOut, X, gamma, eps_outside=True),
         ),
         Slip(
             "{name} uses the unbiased variance (÷ (N − 1)): the batch variance σ² divides by N",
-            compact(dout, X, gamma, ddof=1),
+            compact(dOut, X, gamma, ddof=1),
         ),
     ]
     generic = transforms(n=N, transpose=False, batch_text="the bracket is divided by N once")

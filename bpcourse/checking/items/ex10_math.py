@@ -20,7 +20,7 @@ MOMENTUM = 0.1
 
 
 def problem(seed: int = PROBLEM_SEED) -> dict[str, np.ndarray]:
-    """X (N, F) with features of different means and spreads, γ, β (F,), and dout (N, F)."""
+    """X (N, F) with features of different means and spreads, γ, β (F,), and dOut (N, F)."""
     rng = np.random.default_rng(seed)
     scale = np.array([0.3, 0.6, 1.0, 1.5, 2.0])
     shift = np.array([-1.0, 0.5, 2.0, -3.0, 1.0])
@@ -28,7 +28,7 @@ def problem(seed: int = PROBLEM_SEED) -> dict[str, np.ndarray]:
         "X": shift + scale * rng.normal(size=(N, F)),
         "gamma": rng.uniform(0.5, 2.0, size=F) * rng.choice([-1.0, 1.0], size=F),
         "beta": rng.normal(size=F),
-        "dout": rng.normal(size=(N, F)),
+        "dOut": rng.normal(size=(N, F)),
     }
 
 
@@ -48,13 +48,13 @@ def statistics(
 def forward(
     X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, **slip: Any
 ) -> np.ndarray:
-    """y = γ x̂ + β, x̂ = (X − μ)/s with the batch's statistics (the slips as keywords)."""
+    """o = γ x̂ + β, x̂ = (X − μ)/s with the batch's statistics (the slips as keywords)."""
     mu, _, s = statistics(X, eps, **slip)
     return gamma * (X - mu) / s + beta
 
 
 def backward_slipped(
-    dout: np.ndarray,
+    dOut: np.ndarray,
     X: np.ndarray,
     gamma: np.ndarray,
     eps: float,
@@ -70,7 +70,7 @@ def backward_slipped(
     """dX node by node on the graph, with the known slips as switches (the defaults: right)."""
     n = X.shape[axis]
     mu, var, s = statistics(X, eps, ddof=ddof, axis=axis, eps_outside=eps_outside)
-    dxhat = gamma * dout
+    dxhat = gamma * dOut
     if eps_outside:  # d(1/(√v + ε))/dv = −1/(2√v (√v + ε)²)
         dvar = np.sum(dxhat * (X - mu), axis=axis, keepdims=True) * (-0.5 / (np.sqrt(var) * s**2))
     else:
@@ -85,13 +85,13 @@ def backward_slipped(
 
 
 def by_differences(
-    dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+    dOut: np.ndarray, X: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Central finite differences of Σ dout ⊙ forward(X, γ, β) w.r.t. X, γ and β."""
+    """Central finite differences of Σ dOut ⊙ forward(X, γ, β) w.r.t. X, γ and β."""
     x, g, b = X.copy(), gamma.copy(), beta.copy()
 
     def loss() -> float:
-        return float(np.sum(dout * forward(x, g, b, eps)))
+        return float(np.sum(dOut * forward(x, g, b, eps)))
 
     return numerical_gradient(loss, x), numerical_gradient(loss, g), numerical_gradient(loss, b)
 
@@ -102,20 +102,20 @@ def xhat_of(X: np.ndarray, **slip: Any) -> np.ndarray:
 
 
 def guarded_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dout, X) of shape (GUARD_ROWS, 3) and γ (3,), plain arrays: the learner's kernel
+    """(dOut, X) of shape (GUARD_ROWS, 3) and γ (3,), plain arrays: the learner's kernel
     guards the rows (`ex10_probe.probe_compact`)."""
     rng = np.random.default_rng(PROBLEM_SEED + 1)
     X = rng.normal(size=(GUARD_ROWS, 3))
-    dout = rng.normal(size=(GUARD_ROWS, 3))
-    return dout, X, rng.uniform(0.5, 2.0, size=3)
+    dOut = rng.normal(size=(GUARD_ROWS, 3))
+    return dOut, X, rng.uniform(0.5, 2.0, size=3)
 
 
-def compact(dout: np.ndarray, X: np.ndarray, gamma: np.ndarray, **slip: Any) -> np.ndarray:
-    """The closed form dX = γ/(N s) (N dout − Σ dout − x̂ Σ dout x̂), s and x̂ with the slips."""
+def compact(dOut: np.ndarray, X: np.ndarray, gamma: np.ndarray, **slip: Any) -> np.ndarray:
+    """The closed form dX = γ/(N s) (N dOut − Σ dOut − x̂ Σ dOut x̂), s and x̂ with the slips."""
     mu, _, s = statistics(X, EPS, **slip)
     xhat = (X - mu) / s
     n = X.shape[0]
-    return gamma / (n * s) * (n * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0))
+    return gamma / (n * s) * (n * dOut - dOut.sum(axis=0) - xhat * np.sum(dOut * xhat, axis=0))
 
 
 N_EVAL = 4

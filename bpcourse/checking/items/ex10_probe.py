@@ -88,14 +88,14 @@ def from_data(data: Data) -> Any:
 def probe_compact(
     batchnorm_backward_compact: Callable[..., Any],
 ) -> Callable[..., Data]:
-    """The learner's dX as data; with `guard`, on (dout, X) whose rows refuse to be read alone.
+    """The learner's dX as data; with `guard`, on (dOut, X) whose rows refuse to be read alone.
 
     The arguments are plain numbers (nested lists); the result is {"value": as_data(dX)}, or
     {"row_loop": what the function did} when it read the guarded batch one row at a time.
     """
 
-    def run(dout: Any, X: Any, gamma: Any, eps: float, guard: bool = False) -> Data:
-        d, x, g = (np.array(a, dtype=float) for a in (dout, X, gamma))
+    def run(dOut: Any, X: Any, gamma: Any, eps: float, guard: bool = False) -> Data:
+        d, x, g = (np.array(a, dtype=float) for a in (dOut, X, gamma))
         if guard:
             d, x = d.view(RowGuard), x.view(RowGuard)
         try:
