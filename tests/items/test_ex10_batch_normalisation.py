@@ -331,3 +331,13 @@ def test_the_network_layouts_do_not_reuse_H_the_batch_norm_output():
 def test_an_odd_compact_result_is_described_after_crossing_as_data():
     text = _text(run("batchnorm_backward_compact", lambda *args: {"dX": 1}))
     assert "a dict" in text and "should return dX" in text
+
+
+def test_the_dgamma_and_dbeta_diagnoses_do_not_write_out_the_answer():
+    def x_for_x_hat(dOut, X, gamma, eps):
+        dX, _, dbeta = batchnorm_backward(dOut, X, gamma, eps)
+        return dX, np.sum(dOut * X, axis=0), gamma * dbeta
+
+    text = _text(run("batchnorm_backward", x_for_x_hat))
+    assert "uses X where x̂ belongs" in text and "multiplies by γ" in text
+    assert "dgamma = Σ" not in text and "dbeta = Σ" not in text

@@ -238,11 +238,14 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
             "dgamma",
             [
                 Slip(
-                    "{name} uses X where x̂ belongs: o = γ x̂ + β, so ∂o/∂γ = x̂, and "
-                    "dgamma = Σ_n do_n ⊙ x̂_n",
+                    "{name} uses X where x̂ belongs: o = γ x̂ + β, so ∂o/∂γ is x̂, the normalised "
+                    "input, not X",
                     np.sum(dOut * X, axis=0),
                 ),
-                Slip("{name} forgets x̂: ∂o/∂γ = x̂, so dgamma = Σ_n do_n ⊙ x̂_n", dOut.sum(0)),
+                Slip(
+                    "{name} forgets x̂: ∂o/∂γ = x̂, so each do_n is weighted by its own x̂_n",
+                    dOut.sum(0),
+                ),
                 Slip(
                     "{name} multiplies by γ: o = γ x̂ + β, so ∂o/∂γ = x̂ (no γ)",
                     gamma * np.sum(dOut * xhat, axis=0),
@@ -258,7 +261,7 @@ def check_batchnorm_backward(batchnorm_backward: Callable[..., Any]) -> Problems
             num_dbeta,
             dbeta,
             "dbeta",
-            [Slip("{name} multiplies by γ: ∂o/∂β = 1, so dbeta = Σ_n do_n", gamma * dOut.sum(0))],
+            [Slip("{name} multiplies by γ: ∂o/∂β = 1, with no γ in it", gamma * dOut.sum(0))],
             generic,
             layout="(F,)",
             shape_hints=_sum_hints("dbeta"),
