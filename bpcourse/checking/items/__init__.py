@@ -15,6 +15,7 @@ from bpcourse.checking.items import (
     ex07_vanishing_and_exploding_gradients,
     ex08_optimisers,
     ex09_overfitting_and_regularisation,
+    ex10_batch_normalisation,
     ex11_backpropagation_through_time,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "ex07_vanishing_and_exploding_gradients",
     "ex08_optimisers",
     "ex09_overfitting_and_regularisation",
+    "ex10_batch_normalisation",
     "ex11_backpropagation_through_time",
 ]
