@@ -22,12 +22,12 @@ one per setting, all from the same initial weights and the same shuffling:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bpcourse.activations import get_activation
-from bpcourse.data import load_digits
+from bpcourse.data import Split, load_digits
 from bpcourse.dropout import Dropout, check_dropout_probability
 from bpcourse.init import default_init_for
 from bpcourse.layers import ActivationLayer, Dense, Layer
@@ -38,7 +38,6 @@ from bpcourse.validation import check_int, check_positive
 __all__ = [
     "FitResult",
     "Regulariser",
-    "SmallData",
     "compare",
     "dropout_mlp",
     "fit",
@@ -46,24 +45,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class SmallData:
-    """A small training set, the full validation and test sets: X (N, 64) float64, y (N,)."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-    def __repr__(self) -> str:
-        return (
-            f"SmallData(train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)})"
-        )
-
-
-def small_digits(n_train: int = 150, seed: int = 0) -> SmallData:
+def small_digits(n_train: int = 150, seed: int = 0) -> Split:
     """`n_train` of the digits' 1,079 training images (stratified: about n_train/10 per class),
     and all 359 validation and 359 test images, standardised as `load_digits` does.
 
@@ -79,13 +61,11 @@ def small_digits(n_train: int = 150, seed: int = 0) -> SmallData:
     # deal the classes round-robin, so any n_train keeps the proportions to within one image
     order = [idx[k] for k in range(max(map(len, per_class))) for idx in per_class if k < len(idx)]
     chosen = np.sort(np.array(order[:n_train]))
-    return SmallData(
-        digits.X_train[chosen],
-        digits.y_train[chosen],
-        digits.X_val,
-        digits.y_val,
-        digits.X_test,
-        digits.y_test,
+    return replace(
+        digits,
+        X_train=digits.X_train[chosen],
+        y_train=digits.y_train[chosen],
+        images=(digits.images[0][chosen], *digits.images[1:]),
     )
 
 
@@ -145,7 +125,7 @@ class FitResult:
 
 
 def fit(
-    data: SmallData,
+    data: Split,
     regulariser: Regulariser = Regulariser(),
     hidden: int = 256,
     epochs: int = 100,
@@ -182,7 +162,7 @@ def fit(
 
 
 def compare(
-    data: SmallData,
+    data: Split,
     regularisers: Mapping[str, Regulariser],
     hidden: int = 256,
     epochs: int = 100,

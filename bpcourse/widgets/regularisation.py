@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from bpcourse.overfitting import FitResult, Regulariser, SmallData, fit, small_digits
+from bpcourse.data import Split
+from bpcourse.overfitting import FitResult, Regulariser, fit, small_digits
 from bpcourse.widgets.base import STYLE, Explorer, dropdown, log_choices
 
 __all__ = ["TRAINING_SIZES", "RegularisationExplorer", "regularisation_explorer"]
@@ -56,7 +57,7 @@ class RegularisationExplorer(Explorer):
         super().__init__()
         self.values = {"l2": l2, "l1": l1, "dropout": dropout, "n_train": n_train}
         self.options: dict[str, Any] = {"hidden": hidden, "epochs": epochs, "lr": lr, "seed": seed}
-        self._data: dict[int, SmallData] = {}
+        self._data: dict[int, Split] = {}
         self._baselines: dict[int, FitResult] = {}
         self.result: FitResult | None = None
         self.baseline: FitResult | None = None
