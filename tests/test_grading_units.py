@@ -194,6 +194,116 @@ def test_channel_refuses_links_object_arrays_and_big_files(tmp_path, monkeypatch
         channel.read_value(folder)
 
 
+@pytest.mark.parametrize("name", channel.BIT_GENERATORS)
+def test_channel_sends_a_generator_as_its_state(tmp_path, name):
+    rng = np.random.Generator(getattr(np.random, name)(2026))
+    rng.normal(size=3)  # not at the start
+    channel.write_value(tmp_path / "v", [rng, 1.0])
+    text = (tmp_path / "v" / "value.json").read_text()
+    assert "__rng__" in text and name in text
+    got, x = channel.read_value(tmp_path / "v")
+    assert isinstance(got, np.random.Generator) and got is not rng and x == 1.0
+    assert type(got.bit_generator) is type(rng.bit_generator)
+    assert np.array_equal(got.normal(size=5), rng.normal(size=5))
+
+
+def test_pcg64_state_integers_are_exact(tmp_path):
+    rng = np.random.default_rng(7)
+    big = rng.bit_generator.state["state"]["state"]
+    assert big > 2**100  # a JSON float would round it
+    channel.write_value(tmp_path / "v", rng)
+    got = channel.read_value(tmp_path / "v")
+    assert got.bit_generator.state == rng.bit_generator.state
+
+
+def test_a_generator_advanced_in_the_kernel_advances_the_checkers(tmp_path):
+    """The grader's side of a call: the argument's state after the call is copied back."""
+    from bpcourse.grading.record import _copy_back
+
+    def kernel_call(rng):  # what _bpgrade_call does with the folders
+        channel.write_value(tmp_path / "in", [rng])
+        (theirs,) = channel.read_value(tmp_path / "in")
+        mask = theirs.random((4, 5)) >= 0.5
+        channel.write_value(tmp_path / "out", {"value": mask, "args": [theirs]})
+        out = channel.read_value(tmp_path / "out")
+        for d in ("in", "out"):
+            for f in (tmp_path / d).iterdir():
+                f.unlink()
+        _copy_back(rng, out["args"][0])
+        return out["value"]
+
+    rng = np.random.default_rng(90)
+    before = rng.bit_generator.state
+    first, second = kernel_call(rng), kernel_call(rng)
+    assert rng.bit_generator.state != before
+    assert not np.array_equal(first, second)  # two calls, two masks
+    local = np.random.default_rng(90)
+    assert np.array_equal(first, local.random((4, 5)) >= 0.5)
+    assert np.array_equal(second, local.random((4, 5)) >= 0.5)
+    assert rng.bit_generator.state == local.bit_generator.state  # as if called in-process
+
+
+class _Custom(np.random.PCG64):
+    pass
+
+
+def test_channel_refuses_unknown_bit_generators(tmp_path):
+    with pytest.raises(channel.ChannelError, match="only PCG64"):
+        channel.write_value(tmp_path / "a", [np.random.Generator(_Custom(1))])
+    folder = tmp_path / "b"
+    folder.mkdir()
+    tree = {"__rng__": ["os.system", {"bit_generator": "os.system"}]}
+    (folder / "value.json").write_text(json.dumps(tree))
+    with pytest.raises(channel.ChannelError, match="refused"):
+        channel.read_value(folder)
+
+
+def _pcg(state: object, inc: object = {"__int__": "1"}, name: str = "PCG64") -> dict:
+    return {
+        "__rng__": [
+            name,
+            {
+                "bit_generator": "PCG64",
+                "state": {"state": state, "inc": inc},
+                "has_uint32": {"__int__": "0"},
+                "uinteger": {"__int__": "0"},
+            },
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        _pcg({"__int__": "9" * 5000}),  # huge
+        _pcg({"__int__": str(2**128)}),  # one over 128 bits
+        _pcg({"__int__": "-1"}),
+        _pcg({"__int__": "1e5"}),
+        _pcg(12345),  # a bare JSON number, not the tag
+        _pcg({"__int__": "1"}, inc={"__nd__": 0}),  # no such array
+        _pcg({"__int__": "1"}, name="MT19937"),  # the state names another bit generator
+        {"__rng__": ["PCG64", {"bit_generator": "PCG64"}]},  # missing parts
+        {"__rng__": ["PCG64", {"bit_generator": "PCG64", "state": {"a": {"b": {"c": {}}}}}]},
+        {"__rng__": ["PCG64", {f"k{i}": "x" for i in range(100)}]},
+        {"__rng__": ["PCG64"]},
+    ],
+)
+def test_channel_refuses_a_huge_or_malformed_generator_state(tmp_path, tree):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "value.json").write_text(json.dumps(tree))
+    with pytest.raises(channel.ChannelError):
+        channel.read_value(folder)
+
+
+def test_channel_refuses_a_big_array_in_a_generator_state(tmp_path):
+    folder = tmp_path / "bad"
+    channel.write_value(folder, np.random.Generator(np.random.MT19937(3)))
+    np.save(folder / "0.npy", np.zeros(10**6, dtype=np.uint32), allow_pickle=False)
+    with pytest.raises(channel.ChannelError, match="not small"):
+        channel.read_value(folder)
+
+
 def test_no_pickle_in_the_grader():
     for path in (ROOT / "bpcourse" / "grading").glob("*.py"):
         text = path.read_text()

@@ -8,9 +8,14 @@ allow_pickle=False)`. Reading such a folder runs no code: there is no pickle any
 Tags (a dict with one key): `{"__nd__": k}` the array in `k.npy`; `{"__tuple__": [...]}`;
 `{"__map__": [[key, value], ...]}` a dict whose keys are not all strings; `{"__np__": [dtype,
 value]}` a NumPy scalar; `{"__complex__": [re, im]}`; `{"__float__": "nan"}` and the
-infinities; `{"__fn__": {...}}` a function of the checker (grader → kernel only: its code
-object, marshalled, and its closure and globals as data or as importable names; the
-grader never loads a function from the kernel).
+infinities; `{"__rng__": [name, state]}` a `numpy.random.Generator`: the name of its bit
+generator (one of `BIT_GENERATORS`, nothing else) and its `bit_generator.state`, whose
+integers are written as decimal strings (`{"__int__": "…"}`, exact: PCG64's are 128-bit)
+and whose arrays as `.npy` files; reading it builds a new Generator in that state, with
+integers below 2**128 and arrays of at most `STATE_ARRAY` unsigned integers;
+`{"__fn__": {...}}` a function of the checker (grader → kernel only: its code object,
+marshalled, and its closure and globals as data or as importable names; the grader never
+loads a function from the kernel).
 
 What the grader reads from a kernel is bounded: `read_value` refuses a folder whose files
 are not regular files (links, FIFOs), whose JSON is over `JSON_LIMIT` bytes or has more
@@ -44,6 +49,10 @@ DEPTH_LIMIT = 64
 ARRAY_COUNT = 2_000
 ARRAY_BYTES = 256 * 2**20  # all arrays of one value
 PLAIN_KINDS = "biufcUSM m"  # bool, ints, floats, complex, str, bytes, datetimes
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
+STATE_INT = 2**128  # the integers of a bit generator's state are below this
+STATE_ARRAY = 1024  # and its arrays have at most this many elements (MT19937: 624)
+STATE_KEYS = 16
 
 
 class ChannelError(Exception):
@@ -96,9 +105,37 @@ class _Writer:
                     [self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()
                 ]
             }
+        if isinstance(value, np.random.Generator):
+            return {"__rng__": self.generator(value)}
         if self.functions and isinstance(value, types.FunctionType):
             return {"__fn__": self.function(value, depth)}
         raise ChannelError(f"a {type(value).__name__} cannot be sent as data")
+
+    def generator(self, rng: np.random.Generator) -> list[Any]:
+        """[name, state] of a Generator whose bit generator is one of BIT_GENERATORS."""
+        kind = type(rng.bit_generator)
+        name = kind.__name__
+        if name not in BIT_GENERATORS or getattr(np.random, name) is not kind:
+            raise ChannelError(
+                f"a Generator with the bit generator {name} cannot be sent as data "
+                f"(only {', '.join(BIT_GENERATORS)})"
+            )
+        return [name, self.state(rng.bit_generator.state, 0)]
+
+    def state(self, value: Any, depth: int) -> Any:
+        if depth > 3:
+            raise ChannelError("a bit generator's state is nested too deeply")
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return {"__int__": str(int(value))}
+        if isinstance(value, np.ndarray):
+            return self.array(value)
+        if isinstance(value, dict) and all(
+            isinstance(k, str) and not k.startswith("__") for k in value
+        ):
+            return {k: self.state(v, depth + 1) for k, v in value.items()}
+        raise ChannelError(f"a bit generator's state holds a {type(value).__name__}")
 
     def function(self, fn: types.FunctionType, depth: int) -> dict[str, Any]:
         names: set[str] = set()
@@ -263,11 +300,55 @@ class _Reader:
                 return float(body)
             if tag == "__float__" and isinstance(body, str) and len(body) < 40:
                 return float(body)
+            if tag == "__rng__" and isinstance(body, list) and len(body) == 2:
+                return self.generator(body[0], body[1])
             if tag == "__fn__" and self.functions and isinstance(body, dict):
                 return self.function(body)
             if tag.startswith("__") and tag.endswith("__"):
                 raise ChannelError(f"a tag {tag[:20]!r} that is not allowed here")
         return {str(k): self.decode(v, depth + 1) for k, v in node.items()}
+
+    def generator(self, name: Any, tree: Any) -> np.random.Generator:
+        """A new Generator: bit generator `name` (one of BIT_GENERATORS) in state `tree`."""
+        if name not in BIT_GENERATORS:
+            raise ChannelError(
+                f"a Generator with the bit generator {str(name)[:40]!r} is refused "
+                f"(only {', '.join(BIT_GENERATORS)})"
+            )
+        state = self.state(tree, 0)
+        if not isinstance(state, dict) or state.get("bit_generator") != name:
+            raise ChannelError(f"a {name} state that does not name {name}")
+        bit_generator = getattr(np.random, name)()
+        try:
+            bit_generator.state = state
+        except Exception as exc:
+            raise ChannelError(f"a malformed {name} state ({type(exc).__name__})") from None
+        return np.random.Generator(bit_generator)
+
+    def state(self, node: Any, depth: int) -> Any:
+        """A bit generator's state: dicts of strings, bounded integers and small arrays."""
+        self.nodes += 1
+        if self.nodes > NODE_LIMIT or depth > 3:
+            raise ChannelError("a bit generator's state that is too big")
+        if isinstance(node, str) and len(node) <= 64:
+            return node
+        if not isinstance(node, dict) or len(node) > STATE_KEYS:
+            raise ChannelError("a malformed bit generator's state")
+        if len(node) == 1 and "__int__" in node:
+            digits = node["__int__"]
+            if not isinstance(digits, str) or not digits.isascii() or not digits.isdigit():
+                raise ChannelError("a malformed integer in a bit generator's state")
+            if len(digits) > len(str(STATE_INT)) or int(digits) >= STATE_INT:
+                raise ChannelError("an integer of a bit generator's state that is too big")
+            return int(digits)
+        if len(node) == 1 and "__nd__" in node:
+            array = self.array(node["__nd__"])
+            if array.dtype.kind != "u" or array.size > STATE_ARRAY:
+                raise ChannelError("an array of a bit generator's state that is not small")
+            return array
+        if not all(isinstance(k, str) and not k.startswith("__") for k in node):
+            raise ChannelError("a malformed bit generator's state")
+        return {k: self.state(v, depth + 1) for k, v in node.items()}
 
     def reference(self, ref: list[Any]) -> Any:
         kind = ref[0]

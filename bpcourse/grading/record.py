@@ -13,9 +13,12 @@ computed here, so patching `check`, NumPy or the printed output from inside the 
 changes nothing. No item is checked inside the student's kernel.
 
 Arguments changed in place by the student's function (arrays, lists, dicts) are copied back
-into the grader's objects after the call. A function the checker passes as an argument
-(exercise 01: the f of `second_derivative`, the gradient of `gradient_descent_path`) is sent
-to the kernel as its code and data; it runs there, on the kernel's side only.
+into the grader's objects after the call; a `numpy.random.Generator` crosses as its bit
+generator's name and state, and the state it has after the call is set on the checker's
+Generator, as if the student's function had drawn from it in this process. A function the
+checker passes as an argument (exercise 01: the f of `second_derivative`, the gradient of
+`gradient_descent_path`) is sent to the kernel as its code and data; it runs there, on the
+kernel's side only.
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ def _copy_back(original: Any, new: Any) -> None:
         elif isinstance(original, dict) and isinstance(new, dict):
             original.clear()
             original.update(new)
+        elif isinstance(original, np.random.Generator) and isinstance(new, np.random.Generator):
+            if type(original.bit_generator) is type(new.bit_generator):
+                original.bit_generator.state = new.bit_generator.state
     except (TypeError, ValueError):
         pass
 
