@@ -12,6 +12,7 @@ from bpcourse.checking.items import (
     ex04_backpropagation_through_layers,
     ex05_activations_and_losses,
     ex06_training_a_multilayer_perceptron,
+    ex12_convolutions,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "ex04_backpropagation_through_layers",
     "ex05_activations_and_losses",
     "ex06_training_a_multilayer_perceptron",
+    "ex12_convolutions",
 ]
