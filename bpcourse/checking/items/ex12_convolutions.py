@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from bpcourse.checking.answers import question
+from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items import ex12_mistakes as m
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
 from bpcourse.checking.registry import Problems, item
@@ -123,6 +124,15 @@ def _merge(parts: list[list[str]]) -> list[str]:
     return list(dict.fromkeys(message for part in parts for message in part))
 
 
+def _at(messages: list[str], name: str, setting: str) -> list[str]:
+    """Say which setting a message describes (`dX` -> `dX (stride 1)`), but not a likely
+    mistake, so that the same mistake at two settings is said once."""
+    return [
+        text if text.startswith(LIKELY) else text.replace(name, f"{name} ({setting})", 1)
+        for text in messages
+    ]
+
+
 # --- conv2d_forward -------------------------------------------------------------------------------
 
 
@@ -212,49 +222,44 @@ def check_conv2d_backward(conv2d_backward: Callable[..., Any]) -> Problems:
             dW_slips.append(Slip(STRIDE_IGNORED, m.dW_loops(dY, X, W.shape, s, p, step=1)))
         generic = transforms(transpose=False)
         padded = (*X.shape[:2], X.shape[2] + 2 * p, X.shape[3] + 2 * p)
-        parts["dX"].append(
-            compare(
-                nX,
-                dX,
-                f"dX ({label})",
-                dX_slips,
-                generic,
-                layout=IMAGES,
-                shape_hints={padded: "cut the padding's border off: dX has X's shape"}
-                if p
-                else None,
-            )
+        found = compare(
+            nX,
+            dX,
+            "dX",
+            dX_slips,
+            generic,
+            layout=IMAGES,
+            shape_hints={padded: "cut the padding's border off: dX has X's shape"} if p else None,
         )
-        parts["dW"].append(
-            compare(
-                nW,
-                dW,
-                f"dW ({label})",
-                dW_slips,
-                generic,
-                layout="(C_out, C_in, kh, kw)",
-                shape_hints={
-                    (W.shape[1], W.shape[0], *W.shape[2:]): "dW has W's shape (C_out, C_in, kh, "
-                    "kw): the output channel first"
-                },
-            )
+        parts["dX"].append(_at(found, "dX", label))
+        found = compare(
+            nW,
+            dW,
+            "dW",
+            dW_slips,
+            generic,
+            layout="(C_out, C_in, kh, kw)",
+            shape_hints={
+                (W.shape[1], W.shape[0], *W.shape[2:]): "dW has W's shape (C_out, C_in, kh, "
+                "kw): the output channel first"
+            },
         )
-        parts["db"].append(
-            compare(
-                nb,
-                db,
-                f"db ({label})",
-                [Slip(DB_LAST, dY[-1].sum(axis=(1, 2))), Slip(DB_MEAN, dY.mean(axis=(0, 2, 3)))],
-                generic,
-                layout="(C_out,)",
-                shape_hints={
-                    (N, C_out): DB_SUM,
-                    (C_out, H_out, W_out): DB_SUM,
-                    (N, C_out, H_out, W_out): DB_SUM,
-                },
-            )
+        parts["dW"].append(_at(found, "dW", label))
+        found = compare(
+            nb,
+            db,
+            "db",
+            [Slip(DB_LAST, dY[-1].sum(axis=(1, 2))), Slip(DB_MEAN, dY.mean(axis=(0, 2, 3)))],
+            generic,
+            layout="(C_out,)",
+            shape_hints={
+                (N, C_out): DB_SUM,
+                (C_out, H_out, W_out): DB_SUM,
+                (N, C_out, H_out, W_out): DB_SUM,
+            },
         )
-    return {name: _merge(found) for name, found in parts.items()}
+        parts["db"].append(_at(found, "db", label))
+    return {name: _merge(lists) for name, lists in parts.items()}
 
 
 # --- conv2d_input_gradient ------------------------------------------------------------------------
@@ -378,16 +383,8 @@ def check_max_pool_backward(max_pool_backward: Callable[..., Any]) -> Problems:
                 "average": AVERAGED,
             }
             slips = [Slip(texts[key], value) for key, value in routes.items()]
-            found.append(
-                compare(
-                    right,
-                    got,
-                    f"dX (k = {k}, {label})",
-                    slips,
-                    transforms(transpose=False),
-                    layout=IMAGES,
-                )
-            )
+            said = compare(right, got, "dX", slips, transforms(transpose=False), layout=IMAGES)
+            found.append(_at(said, "dX", f"k = {k}, {label}"))
         parts[label] = _merge(found)
     return parts
 
@@ -430,7 +427,11 @@ def check_avg_pool_backward(avg_pool_backward: Callable[..., Any]) -> Problems:
         right = pooled_by_differences(dY, X, k)
         slips = [Slip(AVERAGE_TEXTS[key], v) for key, v in m.average_slips(dY, k).items()]
         found.append(
-            compare(right, got, f"dX (k = {k})", slips, transforms(transpose=False), layout=IMAGES)
+            _at(
+                compare(right, got, "dX", slips, transforms(transpose=False), layout=IMAGES),
+                "dX",
+                f"k = {k}",
+            )
         )
     return _merge(found)
 
@@ -486,9 +487,8 @@ def check_im2col(im2col: Callable[..., Any]) -> Problems:
             n = int(np.prod(out_shape(X, np.zeros((1, 1, kh, kw)), hint_s, hint_p)))
             if (n, width) != right.shape:
                 hints[(n, width)] = f"{text}: that is not the number of windows"
-        parts[label] = compare(
-            right, got, f"cols ({label})", slips, [], layout=COLUMNS, shape_hints=hints
-        )
+        said = compare(right, got, "cols", slips, [], layout=COLUMNS, shape_hints=hints)
+        parts[label] = _at(said, "cols", label)
     return parts
 
 
