@@ -103,7 +103,12 @@ def conv2d_backward(dOut, X, W, stride=1, padding=0, slip=()):
     else:
         db = dOut.sum(axis=(0, 2, 3))
     H, Wd = X.shape[2:]
-    dX = dXp if "uncropped" in slip else dXp[:, :, p : p + H, p : p + Wd]
+    if "uncropped" in slip:
+        dX = dXp
+    elif "p:-p" in slip:
+        dX = dXp[:, :, p:-p, p:-p]
+    else:
+        dX = dXp[:, :, p : p + H, p : p + Wd]
     return dX, dW, db
 
 
@@ -233,6 +238,7 @@ BACKWARD = {
     "db last": "counts the last example only",
     "stride": "ignores the stride",
     "uncropped": "cut the padding's border off",
+    "p:-p": "the crop dXp[:, :, p:-p, p:-p] is empty",
 }
 
 INPUT_GRADIENT = {

@@ -74,6 +74,10 @@ STRIDE_IGNORED = (
     "{name} ignores the stride: output pixel (i, j) came from the window at (s·i, s·j), so its "
     "gradient goes back (and its input is read) there, not at (i, j)"
 )
+EMPTY_CROP = (
+    "with padding 0, the crop dXp[:, :, p:-p, p:-p] is empty (-0 is 0, so p:-p is 0:0): cut "
+    "the border off with p : p + H and p : p + W"
+)
 DW_SWAPPED = (
     "{name} is flipped by 180°: dW is the correlation of X̃ with dY, "
     "dW[o, c, u, v] = Σ dY[n, o, i, j] · X̃[n, c, s·i + u, s·j + v]; with X and dY swapped "
@@ -229,7 +233,9 @@ def check_conv2d_backward(conv2d_backward: Callable[..., Any]) -> Problems:
             dX_slips,
             generic,
             layout=IMAGES,
-            shape_hints={padded: "cut the padding's border off: dX has X's shape"} if p else None,
+            shape_hints={padded: "cut the padding's border off: dX has X's shape"}
+            if p
+            else {(*X.shape[:2], 0, 0): EMPTY_CROP},
         )
         parts["dX"].append(_at(found, "dX", label))
         found = compare(
