@@ -153,3 +153,65 @@ def test_numpy_and_scipy_convolutions_are_shortcuts_in_the_notebook_too():
         result = run(grade_id, answer)
         assert (result.status, result.points) == ("failed", 0), str(result)
         assert "write it yourself" in _text(result) and name in _text(result), str(result)
+
+
+# --- review fixes --------------------------------------------------------------------------------
+
+
+def test_a_float32_answer_is_not_called_1_times_the_right_value():
+    """A close float32 answer is a dtype slip; "1 × the right value" would be nonsense."""
+    result = run("conv2d_forward", lambda *a: conv2d_forward(*a).astype(np.float32))
+    assert result.points == 0 and "float32" in _text(result), str(result)
+    assert "× the right value" not in _text(result), str(result)
+
+
+def _input_gradient_with(forward, flipped="W[:, :, ::-1, ::-1]"):
+    """A right conv2d_input_gradient, as written in a notebook whose conv2d_forward is
+    `forward` (the item calls the learner's own forward pass, found in its globals)."""
+    namespace = {"np": np, "conv2d_forward": forward}
+    exec(
+        "def conv2d_input_gradient(dOut, W):\n"
+        "    k = W.shape[2]\n"
+        f"    rotated = {flipped}.transpose(1, 0, 2, 3)\n"
+        "    return conv2d_forward(dOut, rotated, np.zeros(W.shape[1]), 1, k - 1)\n",
+        namespace,
+    )
+    return namespace["conv2d_input_gradient"]
+
+
+def test_the_input_gradient_blames_a_wrong_forward_pass_not_the_kernel():
+    """With a forward that flips the kernel, the right rotation looks unrotated: the feedback
+    must send the learner to item 1, not tell them to rotate a kernel they did rotate."""
+    result = run(
+        "conv2d_input_gradient",
+        _input_gradient_with(lambda *a: conv2d_forward(*a, slip="flipped")),
+    )
+    assert result.points == 0, str(result)
+    assert result.messages[0] == ex12.OWN_FORWARD, str(result)
+    assert "likely mistake" not in _text(result) and "rotated" not in _text(result), str(result)
+    right = run("conv2d_input_gradient", _input_gradient_with(conv2d_forward))
+    assert right.passed, str(right)
+
+
+def test_an_unwritten_forward_pass_is_named_in_the_input_gradient():
+    def forward(X, W, b, stride=1, padding=0):
+        raise NotImplementedError()
+
+    result = run("conv2d_input_gradient", _input_gradient_with(forward))
+    assert result.status == "not attempted", str(result)
+    assert result.messages == [ex12.OWN_FORWARD_MISSING], str(result)
+
+
+def test_a_forward_pass_that_raises_is_named_in_the_input_gradient():
+    def forward(X, W, b, stride=1, padding=0):
+        return X[:, :, 99]
+
+    result = run("conv2d_input_gradient", _input_gradient_with(forward))
+    assert result.status == "error", str(result)
+    assert result.messages[0] == ex12.OWN_FORWARD_RAISES and "IndexError" in _text(result)
+
+
+def test_a_wrong_input_gradient_with_a_right_forward_keeps_its_diagnosis():
+    result = run("conv2d_input_gradient", _input_gradient_with(conv2d_forward, "W"))
+    assert ex12.OWN_FORWARD not in result.messages, str(result)
+    assert "likely mistake: dX is dOut correlated with the kernel as it is" in _text(result)

@@ -32,7 +32,7 @@ from bpcourse.checking.diagnose import LIKELY
 from bpcourse.checking.items import ex12_mistakes as m
 from bpcourse.checking.items.ex04_06_catalogue import Slip, compare, transforms
 from bpcourse.checking.registry import Problems, item
-from bpcourse.checking.safe import call_safely, expect_tuple
+from bpcourse.checking.safe import LearnerError, NotAttempted, call_safely, expect_tuple
 from bpcourse.checking.shortcuts import NETWORK_LIBRARY
 from bpcourse.conv import avg_pool2d_forward, conv_output_size, max_pool2d_backward
 from bpcourse.conv import max_pool2d_forward as max_pool_reference
@@ -301,7 +301,16 @@ def input_gradient_problem() -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
 )
 def check_conv2d_input_gradient(conv2d_input_gradient: Callable[..., Any]) -> Problems:
     dY, W, shape = input_gradient_problem()
-    got = call_safely(conv2d_input_gradient, dY, W, name="conv2d_input_gradient")
+    try:
+        got = call_safely(conv2d_input_gradient, dY, W, name="conv2d_input_gradient")
+    except (NotAttempted, LearnerError) as stop:
+        if own_forward_passes(conv2d_input_gradient):
+            raise
+        # the learner's own forward pass (item 1) is what raised: say so first (and, when it
+        # is not written yet, only that: this item's own code is there)
+        if isinstance(stop, NotAttempted):
+            raise NotAttempted(OWN_FORWARD_MISSING) from None
+        raise LearnerError(OWN_FORWARD_RAISES, *stop.messages) from None
     right = m.backward(dY, np.zeros(shape), W, 1, 0)[0]
     slips = [
         Slip(FULL_NOT_FLIPPED, m.full_correlation(dY, W)),
@@ -313,7 +322,7 @@ def check_conv2d_input_gradient(conv2d_input_gradient: Callable[..., Any]) -> Pr
         "pad dOut with k − 1 = 2 zeros on every side (a full convolution: every position where "
         "the kernel overlaps dOut at all), so that dX has X's size H_out + k − 1"
     )
-    return compare(
+    found = compare(
         right,
         got,
         "dX",
@@ -322,6 +331,40 @@ def check_conv2d_input_gradient(conv2d_input_gradient: Callable[..., Any]) -> Pr
         layout=IMAGES,
         shape_hints={(2, 2, 3, 4): pad_hint, (2, 2, 1, 2): pad_hint},
     )
+    if found and not own_forward_passes(conv2d_input_gradient):
+        # the likely mistakes assume a right forward pass: with a wrong one they mislead
+        return [OWN_FORWARD, *(text for text in found if not text.startswith(LIKELY))]
+    return found
+
+
+OWN_FORWARD_RAISES = (
+    "this item calls your conv2d_forward, which does not pass its own check (item 1): fix it "
+    "first, then run this check again (the error below may come from it)"
+)
+OWN_FORWARD_MISSING = (
+    "this item calls your conv2d_forward, which still raises NotImplementedError: write item "
+    "1 first, then run this check again"
+)
+OWN_FORWARD = (
+    "this item calls your conv2d_forward, which does not pass its own check (item 1): fix it "
+    "first, then run this check again (what is wrong below may come from it)"
+)
+
+
+def own_forward_passes(answer: Callable[..., Any]) -> bool:
+    """False when `answer` calls the learner's `conv2d_forward` (found in its globals) and that
+    function fails or raises on item 1's check; True otherwise (nothing to blame it for)."""
+    code = getattr(answer, "__code__", None)
+    forward = getattr(answer, "__globals__", {}).get("conv2d_forward")
+    if code is None or "conv2d_forward" not in code.co_names or not callable(forward):
+        return True
+    try:
+        problems = check_conv2d_forward.checker(forward)
+    except Exception:  # it raises (or is not written yet): this item cannot pass either
+        return False
+    if isinstance(problems, dict):
+        return not any(problems.values())
+    return not problems
 
 
 # --- max_pool_backward ----------------------------------------------------------------------------
