@@ -215,3 +215,18 @@ def test_a_wrong_input_gradient_with_a_right_forward_keeps_its_diagnosis():
     result = run("conv2d_input_gradient", _input_gradient_with(conv2d_forward, "W"))
     assert ex12.OWN_FORWARD not in result.messages, str(result)
     assert "likely mistake: dX is dOut correlated with the kernel as it is" in _text(result)
+
+
+def test_a_db_summed_over_everything_is_told_which_axis_to_keep():
+    """db = dOut.sum() is a single number: the feedback says why it is one per channel (and
+    neither prints np.float64(...) nor hands over the line of code)."""
+
+    def answer(dOut, X, W, stride=1, padding=0):
+        dX, dW, _ = conv2d_backward(dOut, X, W, stride, padding)
+        return dX, dW, dOut.sum()
+
+    result = run("conv2d_backward", answer)
+    assert result.points == pytest.approx(4), str(result)
+    text = _text(result)
+    assert "one entry per output channel" in text and "np.float64" not in text, text
+    assert "axis=(0, 2, 3)" not in text, text

@@ -89,8 +89,8 @@ DB_LAST = (
 )
 DB_MEAN = "{name} is a mean: b[o] is added to every output pixel, so db[o] is the sum of dY"
 DB_SUM = (
-    "db is a vector of one entry per output channel: sum dY over the examples N and the "
-    "positions (H_out, W_out), dY.sum(axis=(0, 2, 3))"
+    "db is a vector of one entry per output channel: b[o] was added at every position of every "
+    "example, so sum dY over every axis but the channel's"
 )
 
 
@@ -259,6 +259,7 @@ def check_conv2d_backward(conv2d_backward: Callable[..., Any]) -> Problems:
             generic,
             layout="(C_out,)",
             shape_hints={
+                (): DB_SUM,
                 (N, C_out): DB_SUM,
                 (C_out, H_out, W_out): DB_SUM,
                 (N, C_out, H_out, W_out): DB_SUM,
