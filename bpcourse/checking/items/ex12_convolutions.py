@@ -12,7 +12,9 @@ small and seeded, and no answer is stored.
 - `conv2d_backward(dOut, X, W, stride, padding) -> (dX, dW, db)`: each compared with central
   finite differences (float64) of Σ dOut ⊙ out, at both settings (a third of the points each).
 - `conv2d_input_gradient(dOut, W)`: dX at stride 1, padding 0, which the text asks to compute
-  as a full convolution of dOut with the flipped kernel.
+  as a full convolution of dOut with the flipped kernel, by the learner's own conv2d_forward:
+  when that forward pass fails item 1 (or raises, or is not written), the feedback says so
+  first and drops the likely mistakes, which assume a right forward pass.
 - `max_pool_backward(dOut, X, k)`: the reference's routing, on inputs without ties and on
   inputs with ties (half the points each).
 - `avg_pool_backward(dOut, X, k)`: central finite differences of Σ dOut ⊙ avg_pool(X).
