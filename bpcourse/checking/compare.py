@@ -75,7 +75,10 @@ def compare_array(
     if isinstance(got, (list, tuple)):
         return [f"{name} is {describe(got)}, expected {want}: build it with NumPy operations"]
     if isinstance(got, numbers.Number) and not isinstance(got, bool) and expected.ndim:
-        return [f"{name} is a single number ({got!r}), expected {want}"]
+        number = got.item() if isinstance(got, np.generic) else got  # 7.9, not np.float64(7.9)
+        message = f"{name} is a single number ({number!r}), expected {want}"
+        hint = (shape_hints or {}).get(())
+        return [f"{message}: {hint}" if hint else message]
     if not isinstance(got, (np.ndarray, numbers.Number)) or isinstance(got, bool):
         return [f"{name} is {describe(got)}, expected {want}"]
     got = np.asarray(got)

@@ -17,6 +17,7 @@ from bpcourse.checking.items import (
     ex09_overfitting_and_regularisation,
     ex10_batch_normalisation,
     ex11_backpropagation_through_time,
+    ex12_convolutions,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "ex09_overfitting_and_regularisation",
     "ex10_batch_normalisation",
     "ex11_backpropagation_through_time",
+    "ex12_convolutions",
 ]

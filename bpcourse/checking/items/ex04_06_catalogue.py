@@ -131,8 +131,8 @@ def candidates(
 
 def _describe(right: np.ndarray, answer: np.ndarray, name: str) -> list[str]:
     """What is wrong, without guessing why: a factor, the signs, the entries that are right."""
-    if answer.shape != right.shape or not np.isfinite(answer).all():
-        return []
+    if answer.shape != right.shape or not np.isfinite(answer).all() or _same(answer, right):
+        return []  # (equal to the catalogue's precision: a rounding, not a factor of 1)
     denominator = float(np.sum(right * right))
     if denominator > 0:
         c = float(np.sum(right * answer)) / denominator
