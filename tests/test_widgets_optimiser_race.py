@@ -100,3 +100,21 @@ def test_the_widget_carries_the_picture_and_the_sliders_show_their_values():
     assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["image/png"]
     slider = explorer.controls["lr"]
     assert slider.value == 0.03 and slider.label == "0.03"
+
+
+def test_the_widget_renders_the_loss_as_maths_and_keeps_the_controls_wide():
+    """Seen in JupyterLab: the formula was raw LaTeX inside <pre> (MathJax skips <pre>), and
+    the four controls in one row squeezed the β slider to nothing."""
+    explorer = optimiser_race("rosenbrock", lr=0.01)
+    box = explorer.widget()
+    page = explorer._html.value
+    maths = rf"$\mathcal{{L}}(w) = {explorer.surface.formula}$"
+    assert maths in page and page.index(maths) < page.index("<pre>")
+    assert "\\" not in page[page.index("<pre>") :]
+    assert "η = 0.01" in page and "diverged" not in page.split("<pre>")[0]
+    rows = [row for row in box.children if hasattr(row, "children")]
+    assert [len(row.children) for row in rows] == [2, 2]
+    assert explorer.controls["beta"] in rows[1].children
+    assert "ℒ(w) = (1 - w_1)^2" in explorer.text()
+    explorer.set(surface="saddle")
+    assert r"$\mathcal{L}(w) = \frac{1}{2}w_1^2" in explorer._html.value

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
 
 from bpcourse.plots.descent import plot_path_on_contours
 from bpcourse.surfaces import SURFACES, Trajectory, get_surface, race
-from bpcourse.widgets.base import STYLE, Explorer, dropdown, int_slider, log_slider
+from bpcourse.widgets.base import STYLE, Explorer, _ipywidgets, dropdown, int_slider, log_slider
 
 __all__ = ["OptimiserRace", "optimiser_race"]
 
@@ -51,6 +52,18 @@ class OptimiserRace(Explorer):
             ),
             "steps": int_slider(widgets, self.values["steps"], 10, 500, "steps", step=10),
         }
+
+    def widget(self) -> Any:
+        """Controls in two rows (in one, the β slider is squeezed to nothing), then the
+        figure and the text."""
+        box = super().widget()
+        widgets = _ipywidgets()
+        rows = [["surface", "lr"], ["beta", "steps"]]
+        box.children = (
+            *(widgets.HBox([self.controls[n] for n in row]) for row in rows),
+            *box.children[1:],
+        )
+        return box
 
     def compute(self) -> None:
         self.surface = get_surface(self.values["surface"])
@@ -96,17 +109,29 @@ class OptimiserRace(Explorer):
         ax_loss.grid(True, which="both", alpha=0.3)
         ax_loss.legend(fontsize=7)
 
-    def text(self) -> str:
+    def _setting(self, loss: str) -> str:
         lr, beta = float(self.values["lr"]), float(self.values["beta"])
-        lines = [
-            f"{self.surface.name}, L(w) = {self.surface.formula}; start {self.surface.start}, "
-            f"{int(self.values['steps'])} steps, η = {lr:g}, β = {beta:g}.",
-            "loss above the minimum after the last step:",
-        ]
+        return (
+            f"{self.surface.name}, {loss}; start {self.surface.start}, "
+            f"{int(self.values['steps'])} steps, η = {lr:g}, β = {beta:g}."
+        )
+
+    def _gaps(self) -> list[str]:
+        lines = ["loss above the minimum after the last step:"]
         for label in self.paths:
             gap = self.gap(label)
             lines.append(f"  {label:<17} {'diverged' if np.isinf(gap) else f'{gap:.3g}'}")
-        return "\n".join(lines)
+        return lines
+
+    def text(self) -> str:
+        return "\n".join([self._setting(f"ℒ(w) = {self.surface.formula}"), *self._gaps()])
+
+    def html(self) -> str:
+        """The settings with the loss as rendered maths (HTMLMath leaves <pre> alone), then
+        the table of gaps."""
+        loss = rf"$\mathcal{{L}}(w) = {self.surface.formula}$"
+        setting = html.escape(self._setting("LOSS")).replace("LOSS", loss)
+        return f"<p>{setting}</p><pre>{html.escape(chr(10).join(self._gaps()))}</pre>"
 
 
 def _until_it_leaves(
