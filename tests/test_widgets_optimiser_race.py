@@ -118,3 +118,19 @@ def test_the_widget_renders_the_loss_as_maths_and_keeps_the_controls_wide():
     assert "ℒ(w) = (1 - w_1)^2" in explorer.text()
     explorer.set(surface="saddle")
     assert r"$\mathcal{L}(w) = \frac{1}{2}w_1^2" in explorer._html.value
+
+
+def test_the_figure_and_text_name_the_settings_raced_not_a_control_moved_meanwhile(monkeypatch):
+    module = sys.modules[OptimiserRace.__module__]  # the package's `optimiser_race` is the class
+    explorer = optimiser_race(lr=0.05, steps=20)
+
+    def race_while_a_control_moves(*args, **kwargs):
+        explorer.values["lr"] = 0.5  # lands before this race is drawn
+        return race(*args, **kwargs)
+
+    monkeypatch.setattr(module, "race", race_while_a_control_moves)
+    explorer.values["beta"] = 0.5
+    explorer.update()
+    for words in (explorer.text(), explorer.figure.axes[0].get_title()):
+        assert "η = 0.05, β = 0.5" in words
+    assert explorer.shown == {"surface": "quadratic", "lr": 0.05, "beta": 0.5, "steps": 20}

@@ -21,7 +21,8 @@ class OptimiserRace(Explorer):
 
     All share the learning rate $\eta$; $\beta$ is the momentum coefficient (momentum,
     Nesterov) and Adam's $\beta_1$. State after `update()`: `paths` (label -> Trajectory, from
-    `bpcourse.surfaces.race`) and `surface`.
+    `bpcourse.surfaces.race`), `surface` and `shown` (the settings they were run with, which
+    the figure and text name: a control may change `values` while a race is being run).
     """
 
     title = "optimiser race"
@@ -35,6 +36,7 @@ class OptimiserRace(Explorer):
         self.values = {"surface": surface.lower(), "lr": lr, "beta": beta, "steps": steps}
         self.surface = get_surface(self.values["surface"])
         self.paths: dict[str, Trajectory] = {}
+        self.shown: dict[str, Any] = dict(self.values)  # the settings `paths` were run with
         self._start((11, 4.5))
 
     def _make_controls(self, widgets: Any) -> dict[str, Any]:
@@ -66,13 +68,15 @@ class OptimiserRace(Explorer):
         return box
 
     def compute(self) -> None:
-        self.surface = get_surface(self.values["surface"])
-        self.paths = race(
-            self.surface,
-            lr=float(self.values["lr"]),
-            beta=float(self.values["beta"]),
-            steps=int(self.values["steps"]),
+        values = dict(self.values)  # what this race runs with, kept with its paths
+        surface = get_surface(values["surface"])
+        paths = race(
+            surface,
+            lr=float(values["lr"]),
+            beta=float(values["beta"]),
+            steps=int(values["steps"]),
         )
+        self.surface, self.paths, self.shown = surface, paths, values
 
     def gap(self, label: str) -> float:
         """Loss minus the minimum after the last step (inf if that optimiser diverged)."""
@@ -93,7 +97,7 @@ class OptimiserRace(Explorer):
         legend = ax_path.get_legend()
         if legend is not None:
             legend.remove()  # the loss panel's legend names the colours
-        lr, beta = float(self.values["lr"]), float(self.values["beta"])
+        lr, beta = float(self.shown["lr"]), float(self.shown["beta"])
         ax_path.set_title(
             f"{surface.name}: η = {lr:g}, β = {beta:g}\n■ start  ★ end  ✚ minimum", fontsize=10
         )
@@ -110,10 +114,10 @@ class OptimiserRace(Explorer):
         ax_loss.legend(fontsize=7)
 
     def _setting(self, loss: str) -> str:
-        lr, beta = float(self.values["lr"]), float(self.values["beta"])
+        lr, beta = float(self.shown["lr"]), float(self.shown["beta"])
         return (
             f"{self.surface.name}, {loss}; start {self.surface.start}, "
-            f"{int(self.values['steps'])} steps, η = {lr:g}, β = {beta:g}."
+            f"{int(self.shown['steps'])} steps, η = {lr:g}, β = {beta:g}."
         )
 
     def _gaps(self) -> list[str]:
