@@ -134,3 +134,25 @@ def test_the_figure_and_text_name_the_settings_raced_not_a_control_moved_meanwhi
     for words in (explorer.text(), explorer.figure.axes[0].get_title()):
         assert "η = 0.05, β = 0.5" in words
     assert explorer.shown == {"surface": "quadratic", "lr": 0.05, "beta": 0.5, "steps": 20}
+
+
+CEILING = 1e3  # a diverged curve is drawn up to 1000 times the starting gap
+
+
+def test_a_diverged_curve_stops_at_the_ceiling_and_does_not_flatten_the_others():
+    """Seen in JupyterLab (Rosenbrock, η = 0.03): diverged curves took the loss axis to 1e20
+    and the three that converged were a flat line on the bottom."""
+    explorer = optimiser_race("rosenbrock", lr=0.03, steps=120)
+    surface = explorer.surface
+    ceiling = CEILING * (surface.loss(np.asarray(surface.start)) - surface.minimum_value)
+    ax_loss = explorer.figure.axes[1]
+    assert ax_loss.get_ylim()[1] <= 2 * ceiling * (1 + 1e-9)
+    lines = {line.get_label(): line for line in ax_loss.get_lines()}
+    for label, path in explorer.paths.items():
+        if path.diverged:
+            ys = lines[f"{label} (diverged)"].get_ydata()
+            assert ys[-1] == pytest.approx(ceiling) and (ys[:-1] <= ceiling).all()
+        else:
+            np.testing.assert_allclose(lines[label].get_ydata(), path.losses)
+    assert sum(path.diverged for path in explorer.paths.values()) == 3
+    assert sys.modules[OptimiserRace.__module__].CEILING == CEILING

@@ -14,6 +14,7 @@ from bpcourse.widgets.base import STYLE, Explorer, _ipywidgets, dropdown, int_sl
 __all__ = ["OptimiserRace", "optimiser_race"]
 
 FLOOR = 1e-12  # a loss gap below this is drawn at this height on the log scale
+CEILING = 1e3  # a diverged curve is drawn up to this many times the starting gap, then ×
 
 
 class OptimiserRace(Explorer):
@@ -101,12 +102,24 @@ class OptimiserRace(Explorer):
         ax_path.set_title(
             f"{surface.name}: η = {lr:g}, β = {beta:g}\n■ start  ★ end  ✚ minimum", fontsize=10
         )
+        # up to 1e20 or so, a diverged curve would flatten every other one onto the bottom
+        start_gap = float(surface.loss(np.asarray(surface.start))) - surface.minimum_value
+        ceiling, top = CEILING * max(start_gap, FLOOR), 0.0
         for i, (label, path) in enumerate(self.paths.items()):
             gaps = np.maximum(path.losses - surface.minimum_value, FLOOR)
+            if path.diverged:
+                above = np.flatnonzero(~(gaps <= ceiling))  # inf and nan too
+                if above.size:
+                    gaps = gaps[: above[0] + 1].copy()
+                    gaps[-1] = ceiling
+            else:
+                top = max(top, float(gaps.max()))
             label = f"{label} (diverged)" if path.diverged else label
             ax_loss.semilogy(np.arange(len(gaps)), gaps, color=f"C{(i + 3) % 10}", label=label)
             if path.diverged:
                 ax_loss.plot(len(gaps) - 1, gaps[-1], "x", color=f"C{(i + 3) % 10}", ms=9)
+        if any(path.diverged for path in self.paths.values()):
+            ax_loss.set_ylim(top=2 * max(ceiling, top))
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel(r"$\mathcal{L}(w) - \mathcal{L}(w^*)$")
         ax_loss.set_title("loss above the minimum (× = diverged)", fontsize=10)
