@@ -103,3 +103,12 @@ def test_a_flat_profile_is_drawn_on_at_least_two_decades():
     assert high / low >= 100 * (1 - 1e-9)
     norms = drawn(explorer, "grad_norms")
     assert low <= norms.min() and norms.max() <= high
+
+
+def test_the_activation_panel_starts_at_0_and_leaves_room_above_the_highest_point():
+    """Seen in JupyterLab (tanh, × 2, depth 23): the first point sat on the top frame."""
+    explorer = gradient_flow_explorer(depth=23, activation="tanh", gain=2.0)
+    ax_act = explorer.figure.axes[1]
+    low, high = ax_act.get_ylim()
+    top = explorer.profile.activation_std.max()
+    assert low == 0 and high >= 1.05 * top

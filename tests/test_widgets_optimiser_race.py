@@ -100,3 +100,59 @@ def test_the_widget_carries_the_picture_and_the_sliders_show_their_values():
     assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["image/png"]
     slider = explorer.controls["lr"]
     assert slider.value == 0.03 and slider.label == "0.03"
+
+
+def test_the_widget_renders_the_loss_as_maths_and_keeps_the_controls_wide():
+    """Seen in JupyterLab: the formula was raw LaTeX inside <pre> (MathJax skips <pre>), and
+    the four controls in one row squeezed the β slider to nothing."""
+    explorer = optimiser_race("rosenbrock", lr=0.01)
+    box = explorer.widget()
+    page = explorer._html.value
+    maths = rf"$\mathcal{{L}}(w) = {explorer.surface.formula}$"
+    assert maths in page and page.index(maths) < page.index("<pre>")
+    assert "\\" not in page[page.index("<pre>") :]
+    assert "η = 0.01" in page and "diverged" not in page.split("<pre>")[0]
+    rows = [row for row in box.children if hasattr(row, "children")]
+    assert [len(row.children) for row in rows] == [2, 2]
+    assert explorer.controls["beta"] in rows[1].children
+    assert "ℒ(w) = (1 - w_1)^2" in explorer.text()
+    explorer.set(surface="saddle")
+    assert r"$\mathcal{L}(w) = \frac{1}{2}w_1^2" in explorer._html.value
+
+
+def test_the_figure_and_text_name_the_settings_raced_not_a_control_moved_meanwhile(monkeypatch):
+    module = sys.modules[OptimiserRace.__module__]  # the package's `optimiser_race` is the class
+    explorer = optimiser_race(lr=0.05, steps=20)
+
+    def race_while_a_control_moves(*args, **kwargs):
+        explorer.values["lr"] = 0.5  # lands before this race is drawn
+        return race(*args, **kwargs)
+
+    monkeypatch.setattr(module, "race", race_while_a_control_moves)
+    explorer.values["beta"] = 0.5
+    explorer.update()
+    for words in (explorer.text(), explorer.figure.axes[0].get_title()):
+        assert "η = 0.05, β = 0.5" in words
+    assert explorer.shown == {"surface": "quadratic", "lr": 0.05, "beta": 0.5, "steps": 20}
+
+
+CEILING = 1e3  # a diverged curve is drawn up to 1000 times the starting gap
+
+
+def test_a_diverged_curve_stops_at_the_ceiling_and_does_not_flatten_the_others():
+    """Seen in JupyterLab (Rosenbrock, η = 0.03): diverged curves took the loss axis to 1e20
+    and the three that converged were a flat line on the bottom."""
+    explorer = optimiser_race("rosenbrock", lr=0.03, steps=120)
+    surface = explorer.surface
+    ceiling = CEILING * (surface.loss(np.asarray(surface.start)) - surface.minimum_value)
+    ax_loss = explorer.figure.axes[1]
+    assert ax_loss.get_ylim()[1] <= 2 * ceiling * (1 + 1e-9)
+    lines = {line.get_label(): line for line in ax_loss.get_lines()}
+    for label, path in explorer.paths.items():
+        if path.diverged:
+            ys = lines[f"{label} (diverged)"].get_ydata()
+            assert ys[-1] == pytest.approx(ceiling) and (ys[:-1] <= ceiling).all()
+        else:
+            np.testing.assert_allclose(lines[label].get_ydata(), path.losses)
+    assert sum(path.diverged for path in explorer.paths.values()) == 3
+    assert sys.modules[OptimiserRace.__module__].CEILING == CEILING

@@ -118,3 +118,24 @@ def test_shows_a_widget_with_the_picture_or_falls_back_to_it(explorer, monkeypat
     assert bare.controls == {}
     bare.show()
     assert "training digits" in capsys.readouterr().out
+
+
+def test_the_figure_and_text_name_the_settings_trained_not_a_control_moved_meanwhile(monkeypatch):
+    """Seen in JupyterLab: with changes queued, the text said "200 training digits" beside the
+    accuracies of the 100-digit run. Here a control moves while a run is going on."""
+    import bpcourse.widgets.regularisation as module
+
+    explorer = regularisation_explorer(**SMALL)
+
+    def fit_while_a_control_moves(data, regulariser, **settings):
+        explorer.values["n_train"] = 200  # lands before this run's result is drawn
+        return fit(data, regulariser, **settings)
+
+    monkeypatch.setattr(module, "fit", fit_while_a_control_moves)
+    explorer.values["dropout"] = 0.5
+    explorer.update()
+    expected = library_run(Regulariser(dropout=0.5))
+    assert explorer.result.val_accuracy == expected.val_accuracy
+    for words in (explorer.text(), explorer.figure.get_suptitle()):
+        assert words.startswith("100 training digits") and "dropout p = 0.5" in words
+    assert explorer.shown == {"l2": 0.0, "l1": 0.0, "dropout": 0.5, "n_train": 100}

@@ -107,7 +107,9 @@ class GradientFlowExplorer(Explorer):
         ax_act.plot(layers[:-1], p.activation_std, "o-", ms=3, color="C1", gid="activation_std")
         ax_act.set_xlabel("hidden layer l")
         ax_act.set_ylabel(r"std of $a^{(l)}$")
-        ax_act.set_ylim(bottom=0)
+        top = float(np.max(p.activation_std, initial=0.0))
+        # from 0, with room above the highest point (not cut in half by the frame)
+        ax_act.set_ylim(0, 1.08 * top if np.isfinite(top) and top > 0 else None)
         ax_act.set_title(
             f"spread of the activations\n{p.activation}, {p.init} × {p.gain:g}, width {p.width}",
             fontsize=10,

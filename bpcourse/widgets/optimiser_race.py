@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
 
 from bpcourse.plots.descent import plot_path_on_contours
 from bpcourse.surfaces import SURFACES, Trajectory, get_surface, race
-from bpcourse.widgets.base import STYLE, Explorer, dropdown, int_slider, log_slider
+from bpcourse.widgets.base import STYLE, Explorer, _ipywidgets, dropdown, int_slider, log_slider
 
 __all__ = ["OptimiserRace", "optimiser_race"]
 
 FLOOR = 1e-12  # a loss gap below this is drawn at this height on the log scale
+CEILING = 1e3  # a diverged curve is drawn up to this many times the starting gap, then ×
 
 
 class OptimiserRace(Explorer):
@@ -20,7 +22,8 @@ class OptimiserRace(Explorer):
 
     All share the learning rate $\eta$; $\beta$ is the momentum coefficient (momentum,
     Nesterov) and Adam's $\beta_1$. State after `update()`: `paths` (label -> Trajectory, from
-    `bpcourse.surfaces.race`) and `surface`.
+    `bpcourse.surfaces.race`), `surface` and `shown` (the settings they were run with, which
+    the figure and text name: a control may change `values` while a race is being run).
     """
 
     title = "optimiser race"
@@ -34,6 +37,7 @@ class OptimiserRace(Explorer):
         self.values = {"surface": surface.lower(), "lr": lr, "beta": beta, "steps": steps}
         self.surface = get_surface(self.values["surface"])
         self.paths: dict[str, Trajectory] = {}
+        self.shown: dict[str, Any] = dict(self.values)  # the settings `paths` were run with
         self._start((11, 4.5))
 
     def _make_controls(self, widgets: Any) -> dict[str, Any]:
@@ -52,14 +56,28 @@ class OptimiserRace(Explorer):
             "steps": int_slider(widgets, self.values["steps"], 10, 500, "steps", step=10),
         }
 
-    def compute(self) -> None:
-        self.surface = get_surface(self.values["surface"])
-        self.paths = race(
-            self.surface,
-            lr=float(self.values["lr"]),
-            beta=float(self.values["beta"]),
-            steps=int(self.values["steps"]),
+    def widget(self) -> Any:
+        """Controls in two rows (in one, the β slider is squeezed to nothing), then the
+        figure and the text."""
+        box = super().widget()
+        widgets = _ipywidgets()
+        rows = [["surface", "lr"], ["beta", "steps"]]
+        box.children = (
+            *(widgets.HBox([self.controls[n] for n in row]) for row in rows),
+            *box.children[1:],
         )
+        return box
+
+    def compute(self) -> None:
+        values = dict(self.values)  # what this race runs with, kept with its paths
+        surface = get_surface(values["surface"])
+        paths = race(
+            surface,
+            lr=float(values["lr"]),
+            beta=float(values["beta"]),
+            steps=int(values["steps"]),
+        )
+        self.surface, self.paths, self.shown = surface, paths, values
 
     def gap(self, label: str) -> float:
         """Loss minus the minimum after the last step (inf if that optimiser diverged)."""
@@ -80,33 +98,57 @@ class OptimiserRace(Explorer):
         legend = ax_path.get_legend()
         if legend is not None:
             legend.remove()  # the loss panel's legend names the colours
-        lr, beta = float(self.values["lr"]), float(self.values["beta"])
+        lr, beta = float(self.shown["lr"]), float(self.shown["beta"])
         ax_path.set_title(
             f"{surface.name}: η = {lr:g}, β = {beta:g}\n■ start  ★ end  ✚ minimum", fontsize=10
         )
+        # up to 1e20 or so, a diverged curve would flatten every other one onto the bottom
+        start_gap = float(surface.loss(np.asarray(surface.start))) - surface.minimum_value
+        ceiling, top = CEILING * max(start_gap, FLOOR), 0.0
         for i, (label, path) in enumerate(self.paths.items()):
             gaps = np.maximum(path.losses - surface.minimum_value, FLOOR)
+            if path.diverged:
+                above = np.flatnonzero(~(gaps <= ceiling))  # inf and nan too
+                if above.size:
+                    gaps = gaps[: above[0] + 1].copy()
+                    gaps[-1] = ceiling
+            else:
+                top = max(top, float(gaps.max()))
             label = f"{label} (diverged)" if path.diverged else label
             ax_loss.semilogy(np.arange(len(gaps)), gaps, color=f"C{(i + 3) % 10}", label=label)
             if path.diverged:
                 ax_loss.plot(len(gaps) - 1, gaps[-1], "x", color=f"C{(i + 3) % 10}", ms=9)
+        if any(path.diverged for path in self.paths.values()):
+            ax_loss.set_ylim(top=2 * max(ceiling, top))
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel(r"$\mathcal{L}(w) - \mathcal{L}(w^*)$")
         ax_loss.set_title("loss above the minimum (× = diverged)", fontsize=10)
         ax_loss.grid(True, which="both", alpha=0.3)
         ax_loss.legend(fontsize=7)
 
-    def text(self) -> str:
-        lr, beta = float(self.values["lr"]), float(self.values["beta"])
-        lines = [
-            f"{self.surface.name}, L(w) = {self.surface.formula}; start {self.surface.start}, "
-            f"{int(self.values['steps'])} steps, η = {lr:g}, β = {beta:g}.",
-            "loss above the minimum after the last step:",
-        ]
+    def _setting(self, loss: str) -> str:
+        lr, beta = float(self.shown["lr"]), float(self.shown["beta"])
+        return (
+            f"{self.surface.name}, {loss}; start {self.surface.start}, "
+            f"{int(self.shown['steps'])} steps, η = {lr:g}, β = {beta:g}."
+        )
+
+    def _gaps(self) -> list[str]:
+        lines = ["loss above the minimum after the last step:"]
         for label in self.paths:
             gap = self.gap(label)
             lines.append(f"  {label:<17} {'diverged' if np.isinf(gap) else f'{gap:.3g}'}")
-        return "\n".join(lines)
+        return lines
+
+    def text(self) -> str:
+        return "\n".join([self._setting(f"ℒ(w) = {self.surface.formula}"), *self._gaps()])
+
+    def html(self) -> str:
+        """The settings with the loss as rendered maths (HTMLMath leaves <pre> alone), then
+        the table of gaps."""
+        loss = rf"$\mathcal{{L}}(w) = {self.surface.formula}$"
+        setting = html.escape(self._setting("LOSS")).replace("LOSS", loss)
+        return f"<p>{setting}</p><pre>{html.escape(chr(10).join(self._gaps()))}</pre>"
 
 
 def _until_it_leaves(

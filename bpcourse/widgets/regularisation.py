@@ -38,7 +38,9 @@ class RegularisationExplorer(Explorer):
     loss, without the penalty, measured in evaluation mode), the right one the accuracy; the
     grey dashed curve is the validation curve of the same network trained without any
     regularisation, for comparison.
-    State: `result` (a `bpcourse.overfitting.FitResult`), `baseline` (the unregularised run).
+    State: `result` (a `bpcourse.overfitting.FitResult`), `baseline` (the unregularised run),
+    `shown` (the settings they were trained with: the figure and the text name these, not
+    `values`, which a control may already have changed while a run was going on).
     """
 
     title = "regularisation explorer"
@@ -61,6 +63,7 @@ class RegularisationExplorer(Explorer):
         self._baselines: dict[int, FitResult] = {}
         self.result: FitResult | None = None
         self.baseline: FitResult | None = None
+        self.shown: dict[str, Any] = dict(self.values)
         self._start((10, 4))
 
     def _make_controls(self, widgets: Any) -> dict[str, Any]:
@@ -80,12 +83,13 @@ class RegularisationExplorer(Explorer):
             "n_train": dropdown(widgets, list(TRAINING_SIZES), v["n_train"], "training images"),
         }
 
-    def regulariser(self) -> Regulariser:
-        v = self.values
+    def regulariser(self, values: dict[str, Any] | None = None) -> Regulariser:
+        v = self.values if values is None else values
         return Regulariser(l2=float(v["l2"]), l1=float(v["l1"]), dropout=float(v["dropout"]))
 
     def compute(self) -> None:
-        n = int(self.values["n_train"])
+        values = dict(self.values)  # what this run trains with, kept with its result
+        n = int(values["n_train"])
         if n not in self._data:
             self._data[n] = small_digits(n, seed=int(self.options["seed"]))
         data = self._data[n]
@@ -94,10 +98,10 @@ class RegularisationExplorer(Explorer):
         settings["seed"] = int(o["seed"])
         if n not in self._baselines:
             self._baselines[n] = fit(data, Regulariser(), **settings)
-        self.baseline = self._baselines[n]
-        regulariser = self.regulariser()
+        regulariser = self.regulariser(values)
         plain = regulariser == Regulariser()
-        self.result = self.baseline if plain else fit(data, regulariser, **settings)
+        result = self._baselines[n] if plain else fit(data, regulariser, **settings)
+        self.baseline, self.result, self.shown = self._baselines[n], result, values
 
     def draw(self) -> None:
         assert self.result is not None and self.baseline is not None
@@ -130,7 +134,7 @@ class RegularisationExplorer(Explorer):
         self.figure.suptitle(self._settings(), fontsize=10)
 
     def _settings(self) -> str:
-        v, o = self.values, self.options
+        v, o = self.shown, self.options
         return (
             f"{v['n_train']} training digits, MLP([64, {o['hidden']}, 10]), "
             f"L2 λ = {float(v['l2']):g}, L1 λ = {float(v['l1']):g}, dropout p = "
