@@ -369,3 +369,48 @@ def test_no_emoji_in_what_the_widgets_show():
     for path in sources:
         text = open(path, encoding="utf-8").read()
         assert not any(e in text for e in emoji), path
+
+
+# --- the base: updates from two kernel threads --------------------------------------------------
+
+
+def test_updates_from_two_threads_run_one_after_the_other():
+    """Seen in JupyterLab 4.6 with ipykernel 7: control changes arrive on the main shell
+    thread and on a subshell thread; two updates at once would draw into one figure."""
+    import threading
+
+    from bpcourse.widgets.base import Explorer
+
+    first_is_computing, release_first = threading.Event(), threading.Event()
+    events = []
+
+    class Slow(Explorer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.values = {"n": 0}
+            self._start((2, 2))
+
+        def compute(self) -> None:
+            n = self.values["n"]
+            events.append(("start", n))
+            if n == 1:
+                first_is_computing.set()
+                release_first.wait(5)
+            events.append(("end", n))
+
+        def draw(self) -> None:
+            self.figure.subplots().set_title(str(self.values["n"]))
+
+    explorer = Slow()
+    events.clear()
+    first = threading.Thread(target=explorer.set, kwargs={"n": 1})
+    first.start()
+    assert first_is_computing.wait(5)
+    second = threading.Thread(target=explorer.set, kwargs={"n": 2})
+    second.start()
+    second.join(0.3)  # without the lock it computes now, inside the first update
+    release_first.set()
+    first.join(5)
+    second.join(5)
+    assert events == [("start", 1), ("end", 1), ("start", 2), ("end", 2)]
+    assert explorer.figure.axes[0].get_title() == "2"

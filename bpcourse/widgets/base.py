@@ -8,6 +8,7 @@ import functools
 import html
 import io
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,6 +86,9 @@ class Explorer:
         self._output: Any = None  # the ipywidgets.Output showing the figure, once built
         self._html: Any = None  # the ipywidgets.HTMLMath showing the text, once built
         self._box: Any = None
+        # JupyterLab can deliver control changes on more than one kernel thread (the main
+        # shell and a subshell): one update at a time, or two would draw into one figure.
+        self._lock = threading.RLock()
 
     def _start(self, figsize: tuple[float, float]) -> None:
         self.figure = Figure(figsize=figsize, layout="constrained")
@@ -137,9 +141,13 @@ class Explorer:
         self.update()
 
     def update(self) -> None:
-        """Recompute from the current settings and redraw the figure (and the widget)."""
-        self.compute()
-        self.redraw()
+        """Recompute from the current settings and redraw the figure (and the widget).
+
+        One at a time: a second caller (another kernel thread) waits for the first.
+        """
+        with self._lock:
+            self.compute()
+            self.redraw()
 
     def redraw(self) -> None:
         self.figure.clear()
