@@ -147,3 +147,20 @@ def test_a_control_moved_while_drawing_waits_for_the_run_shown(monkeypatch):
     assert len(texts) == 2
     assert "stride 1," in texts[0] and "Y (6, 6)" in texts[0]
     assert "stride 2," in texts[1] and "Y (3, 3)" in texts[1]
+
+
+def test_controls_in_two_rows_with_the_kernels_name_in_full():
+    explorer = convolution_explorer()
+    rows = [row for row in explorer.widget().children if hasattr(row, "children")]
+    assert [len(row.children) for row in rows] == [2, 3]
+    assert explorer.controls["kernel"] in rows[0].children
+    assert explorer.controls["kernel"].layout.width == "330px"
+
+
+def test_an_all_zero_panel_gets_a_plain_colour_scale():
+    explorer = convolution_explorer(image="single pixel", kernel="asymmetric (shows the flip)")
+    explorer.set(stride=2)
+    assert not explorer.Y.any()
+    output = explorer.figure.axes[2]
+    assert output.get_title().startswith("output Y")
+    assert output.images[0].get_clim() == (-1.0, 1.0)
