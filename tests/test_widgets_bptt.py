@@ -127,3 +127,8 @@ def test_a_control_moved_while_drawing_waits_for_the_run_shown(monkeypatch):
         in texts[0]
     )
     assert "window k = 9 " in texts[1] and explorer.values["k"] == 9
+
+
+def test_the_text_names_the_loss_by_its_symbol():
+    text = BPTTExplorer().text()
+    assert "‖∂ℒ/∂h_t‖" in text and "dL" not in text
