@@ -4,6 +4,7 @@ controls recompute them, and it falls back to a picture without ipywidgets."""
 from __future__ import annotations
 
 import sys
+import threading
 
 import matplotlib
 
@@ -93,3 +94,41 @@ def test_the_widget_carries_the_picture():
 def test_a_bad_radius_is_refused():
     with pytest.raises(ValueError):
         gradient_decay(-1.0)
+
+
+def texts_with_a_control_moved_while_drawing(explorer, monkeypatch, name, value):
+    """The text of each refresh when control `name` is moved to `value` on another thread
+    while an update draws (JupyterLab delivers changes on more than one kernel thread)."""
+    texts, movers = [], []
+    draw, refresh = explorer.draw, explorer.refresh
+
+    def draw_and_move():
+        if not movers:
+            control = explorer.controls[name]
+            movers.append(threading.Thread(target=setattr, args=(control, "value", value)))
+            movers[0].start()
+            movers[0].join(timeout=0.5)  # it moves the control, or waits for this update
+        draw()
+
+    monkeypatch.setattr(explorer, "draw", draw_and_move)
+    monkeypatch.setattr(explorer, "refresh", lambda: (texts.append(explorer.text()), refresh()))
+    explorer.update()
+    movers[0].join()
+    return texts
+
+
+def test_a_control_moved_while_drawing_waits_for_the_run_shown(monkeypatch):
+    explorer = BPTTExplorer(radius=0.9, k=10)
+    error_at_10 = explorer.error
+    texts = texts_with_a_control_moved_while_drawing(explorer, monkeypatch, "k", 9)
+    assert len(texts) == 2
+    assert (
+        f"window k = 10 on T = 30 steps: relative error of the truncated gradient {error_at_10:.3g}"
+        in texts[0]
+    )
+    assert "window k = 9 " in texts[1] and explorer.values["k"] == 9
+
+
+def test_the_text_names_the_loss_by_its_symbol():
+    text = BPTTExplorer().text()
+    assert "‖∂ℒ/∂h_t‖" in text and "dL" not in text

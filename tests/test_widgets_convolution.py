@@ -8,6 +8,7 @@ static fallback is checked with ipywidgets hidden.
 from __future__ import annotations
 
 import sys
+import threading
 
 import matplotlib
 
@@ -117,3 +118,49 @@ def test_shows_a_widget_with_the_picture_or_falls_back_to_it(monkeypatch, capsys
     assert bare.controls == {}
     bare.show()
     assert "digit 3" in capsys.readouterr().out
+
+
+def texts_with_a_control_moved_while_drawing(explorer, monkeypatch, name, value):
+    """The text of each refresh when control `name` is moved to `value` on another thread
+    while an update draws (JupyterLab delivers changes on more than one kernel thread)."""
+    texts, movers = [], []
+    draw, refresh = explorer.draw, explorer.refresh
+
+    def draw_and_move():
+        if not movers:
+            control = explorer.controls[name]
+            movers.append(threading.Thread(target=setattr, args=(control, "value", value)))
+            movers[0].start()
+            movers[0].join(timeout=0.5)  # it moves the control, or waits for this update
+        draw()
+
+    monkeypatch.setattr(explorer, "draw", draw_and_move)
+    monkeypatch.setattr(explorer, "refresh", lambda: (texts.append(explorer.text()), refresh()))
+    explorer.update()
+    movers[0].join()
+    return texts
+
+
+def test_a_control_moved_while_drawing_waits_for_the_run_shown(monkeypatch):
+    explorer = convolution_explorer()
+    texts = texts_with_a_control_moved_while_drawing(explorer, monkeypatch, "stride", 2)
+    assert len(texts) == 2
+    assert "stride 1," in texts[0] and "Y (6, 6)" in texts[0]
+    assert "stride 2," in texts[1] and "Y (3, 3)" in texts[1]
+
+
+def test_controls_in_two_rows_with_the_kernels_name_in_full():
+    explorer = convolution_explorer()
+    rows = [row for row in explorer.widget().children if hasattr(row, "children")]
+    assert [len(row.children) for row in rows] == [2, 3]
+    assert explorer.controls["kernel"] in rows[0].children
+    assert explorer.controls["kernel"].layout.width == "330px"
+
+
+def test_an_all_zero_panel_gets_a_plain_colour_scale():
+    explorer = convolution_explorer(image="single pixel", kernel="asymmetric (shows the flip)")
+    explorer.set(stride=2)
+    assert not explorer.Y.any()
+    output = explorer.figure.axes[2]
+    assert output.get_title().startswith("output Y")
+    assert output.images[0].get_clim() == (-1.0, 1.0)

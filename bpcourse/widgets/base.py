@@ -120,25 +120,29 @@ class Explorer:
 
     # -- the shared machinery
     def _on_change(self, name: str, change: dict[str, Any]) -> None:
-        self.values[name] = change["new"]
-        if not self._muted:
-            self.update()
+        # Under the lock: a change arriving on another kernel thread while an update runs
+        # waits for it, so the figure and text of that update name the settings it ran with.
+        with self._lock:
+            self.values[name] = change["new"]
+            if not self._muted:
+                self.update()
 
     def set(self, **values: Any) -> None:
         """Change settings by name (and their controls, if any), then update once."""
         unknown = sorted(set(values) - set(self.values))
         if unknown:
             raise KeyError(f"{type(self).__name__} has no setting {unknown}; it has {self.values}")
-        self._muted = True
-        try:
-            for name, value in values.items():
-                self.values[name] = value
-                if name in self.controls:
-                    self.controls[name].value = value
-                    self.values[name] = self.controls[name].value  # as the control clipped it
-        finally:
-            self._muted = False
-        self.update()
+        with self._lock:  # no change from another thread in between (see `_on_change`)
+            self._muted = True
+            try:
+                for name, value in values.items():
+                    self.values[name] = value
+                    if name in self.controls:
+                        self.controls[name].value = value
+                        self.values[name] = self.controls[name].value  # as the control clipped it
+            finally:
+                self._muted = False
+            self.update()
 
     def update(self) -> None:
         """Recompute from the current settings and redraw the figure (and the widget).

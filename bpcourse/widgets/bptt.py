@@ -175,7 +175,7 @@ class BPTTExplorer(Explorer):
         radius, k = float(self.values["radius"]), int(self.values["k"])
         far = self.decay[-1]
         return (
-            f"spectral radius {radius:g}: ||dL/dh_t|| is {far:.3g} at {self.T_decay - 1} steps "
+            f"spectral radius {radius:g}: ‖∂ℒ/∂h_t‖ is {far:.3g} at {self.T_decay - 1} steps "
             f"back (radius^{self.T_decay - 1} = {radius ** (self.T_decay - 1):.3g}).\n"
             f"window k = {k} on T = {self.T_trunc} steps: relative error of the truncated "
             f"gradient {self.error:.3g}" + (" (k >= T: full BPTT)" if k >= self.T_trunc else "")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from bpcourse.conv import conv2d_backward, conv2d_forward
-from bpcourse.widgets.base import Explorer, dropdown
+from bpcourse.widgets.base import Explorer, _ipywidgets, dropdown
 
 __all__ = ["IMAGES", "KERNELS", "LOSSES", "ConvolutionExplorer", "convolution_explorer"]
 
@@ -122,13 +122,27 @@ class ConvolutionExplorer(Explorer):
 
     def _make_controls(self, widgets: Any) -> dict[str, Any]:
         v = self.values
-        return {
+        controls = {
             "image": dropdown(widgets, list(IMAGES), v["image"], "input X"),
             "kernel": dropdown(widgets, list(KERNELS), v["kernel"], "kernel W"),
             "stride": dropdown(widgets, [1, 2], v["stride"], "stride"),
             "padding": dropdown(widgets, [0, 1], v["padding"], "padding"),
             "loss": dropdown(widgets, list(LOSSES), v["loss"], "loss"),
         }
+        controls["kernel"].layout.width = "330px"  # its longest name in full
+        return controls
+
+    def widget(self) -> Any:
+        """Controls in two rows (in one, the kernel's name was cut off), then the figure and
+        the text."""
+        box = super().widget()
+        widgets = _ipywidgets()
+        rows = [["image", "kernel"], ["stride", "padding", "loss"]]
+        box.children = (
+            *(widgets.HBox([self.controls[n] for n in row]) for row in rows),
+            *box.children[1:],
+        )
+        return box
 
     def compute(self) -> None:
         v = self.values
@@ -157,7 +171,7 @@ class ConvolutionExplorer(Explorer):
             (axes[1, 2], self.dX, f"dX = {dy} ∗full W", "RdBu_r"),
         ]
         for ax, array, label, cmap in panels:
-            limit = max(float(np.abs(array).max()), 1e-12)
+            limit = float(np.abs(array).max()) or 1.0  # all zeros: a plain scale, not 1e-12
             low = 0.0 if cmap == "gray_r" else -limit
             image = ax.imshow(array, cmap=cmap, vmin=low, vmax=limit)
             ax.set_title(f"{label}  {array.shape[0]}×{array.shape[1]}", fontsize=10)
