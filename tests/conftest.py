@@ -12,3 +12,33 @@ import matplotlib
 
 matplotlib.use("Agg")
 os.environ.setdefault("PYTHONHASHSEED", "0")
+
+# The files that take longest (seconds on 2 busy cores, `--durations`), run first: with
+# `pytest -n auto --dist loadfile`, xdist hands out whole files in collection order, so a long
+# file collected last would run alone at the end while the other worker waits.
+SLOW_FILES_FIRST = (
+    "tests/test_grading_every_exercise.py",  # ~75 s: grades 25 notebooks
+    "tests/test_grading_sandbox.py",  # ~60 s: one batch of attacks
+    "tests/test_instructor_kit_site.py",  # ~55 s: jupyter-book builds the site
+    "tests/test_exercise_notebooks.py",  # ~50 s: runs the 12 blank exercises
+    "tests/test_grading.py",  # ~50 s: one batch of 24 submissions
+    "lessons/12_convolutions.ipynb",  # ~40 s
+    "tests/test_grading_kill.py",  # ~37 s
+    "tests/test_instructor_kit.py",  # ~27 s: nbconvert builds the slides
+    "tests/test_grading_runs.py",  # ~25 s
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Move the tests of SLOW_FILES_FIRST to the front, in that order; the rest keep theirs."""
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    root = config.rootpath
+
+    def key(item):
+        try:
+            name = item.path.relative_to(root).as_posix()
+        except ValueError:
+            name = ""
+        return rank.get(name, len(rank))
+
+    items.sort(key=key)  # stable: the order within a file and among the others is kept
