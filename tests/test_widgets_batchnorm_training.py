@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import threading
 
 import matplotlib
 
@@ -16,6 +15,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from explorer_threads import texts_with_a_control_moved_while_drawing
 
 from bpcourse.data import load_digits
 from bpcourse.deep_training import train_deep
@@ -104,27 +104,6 @@ def test_shows_a_widget_with_the_picture_or_falls_back_to_it(small, monkeypatch,
     assert bare.controls == {}
     bare.show()
     assert "final training loss" in capsys.readouterr().out
-
-
-def texts_with_a_control_moved_while_drawing(explorer, monkeypatch, name, value):
-    """The text of each refresh when control `name` is moved to `value` on another thread
-    while an update draws (JupyterLab delivers changes on more than one kernel thread)."""
-    texts, movers = [], []
-    draw, refresh = explorer.draw, explorer.refresh
-
-    def draw_and_move():
-        if not movers:
-            control = explorer.controls[name]
-            movers.append(threading.Thread(target=setattr, args=(control, "value", value)))
-            movers[0].start()
-            movers[0].join(timeout=0.5)  # it moves the control, or waits for this update
-        draw()
-
-    monkeypatch.setattr(explorer, "draw", draw_and_move)
-    monkeypatch.setattr(explorer, "refresh", lambda: (texts.append(explorer.text()), refresh()))
-    explorer.update()
-    movers[0].join()
-    return texts
 
 
 def test_a_control_moved_while_drawing_waits_for_the_run_shown(small, monkeypatch):

@@ -4,7 +4,6 @@ controls recompute them, and it falls back to a picture without ipywidgets."""
 from __future__ import annotations
 
 import sys
-import threading
 
 import matplotlib
 
@@ -12,6 +11,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from explorer_threads import texts_with_a_control_moved_while_drawing
 
 from bpcourse import widgets
 from bpcourse.recurrent import RNN
@@ -94,27 +94,6 @@ def test_the_widget_carries_the_picture():
 def test_a_bad_radius_is_refused():
     with pytest.raises(ValueError):
         gradient_decay(-1.0)
-
-
-def texts_with_a_control_moved_while_drawing(explorer, monkeypatch, name, value):
-    """The text of each refresh when control `name` is moved to `value` on another thread
-    while an update draws (JupyterLab delivers changes on more than one kernel thread)."""
-    texts, movers = [], []
-    draw, refresh = explorer.draw, explorer.refresh
-
-    def draw_and_move():
-        if not movers:
-            control = explorer.controls[name]
-            movers.append(threading.Thread(target=setattr, args=(control, "value", value)))
-            movers[0].start()
-            movers[0].join(timeout=0.5)  # it moves the control, or waits for this update
-        draw()
-
-    monkeypatch.setattr(explorer, "draw", draw_and_move)
-    monkeypatch.setattr(explorer, "refresh", lambda: (texts.append(explorer.text()), refresh()))
-    explorer.update()
-    movers[0].join()
-    return texts
 
 
 def test_a_control_moved_while_drawing_waits_for_the_run_shown(monkeypatch):
