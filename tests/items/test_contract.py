@@ -21,6 +21,12 @@ MODULES = sorted(p.stem for p in Path(__file__).parent.glob("answers_ex*.py"))
 ANSWERS = {name: importlib.import_module(name) for name in MODULES}
 ALL = [(m, g) for m, module in ANSWERS.items() for g in module.POINTS]
 WITH_CATALOGUE = [(m, g) for m, module in ANSWERS.items() for g in module.CATALOGUE]
+# (right, wrong) answers of conceptual questions, where an answers module lists them
+QUESTION_CASES = [
+    (m, g, right, wrong)
+    for m, module in ANSWERS.items()
+    for g, (right, wrong) in getattr(module, "QUESTIONS", {}).items()
+]
 WRONGS = [
     (m, g, i)
     for m, module in ANSWERS.items()
@@ -192,3 +198,15 @@ def test_the_solution_notebooks_own_code_is_not_a_shortcut(module, grade_id):
         assert forbidden_uses(source, name, item.forbid) == []
     right = item.adapt(ANSWERS[module].RIGHT[grade_id])
     assert item.run(*right, source=source).passed
+
+
+@pytest.mark.parametrize(
+    ("module", "grade_id", "right", "wrong"), QUESTION_CASES, ids=[c[1] for c in QUESTION_CASES]
+)
+def test_a_question_takes_its_answer_and_a_wrong_one_gets_no_answer_back(
+    module, grade_id, right, wrong
+):
+    assert contract.run(grade_id, lambda: right).passed
+    result = contract.run(grade_id, lambda: wrong)
+    assert not result.passed and "revisit" in str(result)
+    assert repr(right) not in str(result).replace(repr(wrong), "")
