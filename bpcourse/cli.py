@@ -17,6 +17,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from bpcourse.quick_start import skip_iri_grammar
+
 
 def _grade(rest: list[str]) -> int:
     from bpcourse.grading.cli import main
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run `bpcourse SUBCOMMAND ARGS...`; returns the exit code (argparse exits on --help)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
+        skip_iri_grammar()
         return COMMANDS[args[0]][1](args[1:])
     _parser().parse_args(args)  # --help prints and exits 0; anything else is a usage error
     return 2  # pragma: no cover - parse_args has exited

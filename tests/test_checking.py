@@ -796,3 +796,25 @@ def test_the_docstrings_graded_item_works_as_written():
         assert "did you forget a transpose" in str(wrong)
     finally:
         ITEMS.pop("test_doc_example")
+
+
+def test_forbidding_a_whole_module_does_not_import_it():
+    """The grader checks every submission for shortcuts: a forbidden module that the answer
+    never touches is named, not run (bpcourse.widgets would load matplotlib, scipy.special
+    most of SciPy); a use of it is still found."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from bpcourse.checking.shortcuts import forbidden_uses\n"
+        "clean = 'import numpy as np\\ndef f(z):\\n    return np.tanh(z)'\n"
+        "used = 'import bpcourse.widgets as W\\ndef f(z):\\n    return W.x(z)'\n"
+        "mods = ['bpcourse.widgets', 'scipy.special', 'bpcourse.plots']\n"
+        "assert forbidden_uses(clean, 'f', mods) == []\n"
+        "print(sorted(m for m in ('matplotlib', 'scipy.special') if m in sys.modules))\n"
+        "print(len(forbidden_uses(used, 'f', mods)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "1"]

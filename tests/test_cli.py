@@ -157,3 +157,27 @@ def test_the_rest_of_argv_is_forwarded_unchanged(monkeypatch: pytest.MonkeyPatch
         (args, "bpcourse exercises"),
         (args, "bpcourse notebooks"),
     ]
+
+
+def test_the_grader_loads_nbformat_without_the_iri_grammar():
+    """bpcourse.quick_start: the grader (and each worker) skips rfc3987_syntax, which costs
+    about 1 s at import, and nbformat still validates; `import bpcourse` changes nothing."""
+    probe = (
+        "import sys, bpcourse\n"
+        "assert 'rfc3987_syntax' not in sys.modules\n"
+        "import bpcourse.grading.cli, nbformat, jsonschema\n"
+        "assert sys.modules['rfc3987_syntax'] is None\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'not a cell type'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('invalid notebook refused')\n"
+    )
+    lesson = sorted((ROOT / "lessons").glob("01_*.ipynb"))[0]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(lesson)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "invalid notebook refused"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -409,3 +410,29 @@ def test_a_linked_result_folder_is_refused(tmp_path):
         channel.read_value(scratch / "calls" / "x", base=scratch)
     channel.write_value(scratch / "ok", [1])
     assert channel.read_value(scratch / "ok", base=scratch) == [1]
+
+
+def test_the_kernel_command_names_python_without_dot_dot(tmp_path, monkeypatch):
+    """`../.venv/bin/python` names a folder the sandbox does not show: the kernelspec and the
+    sandbox probe use the absolute, normalised path (not the resolved one, which loses a venv)."""
+    from bpcourse.grading.run import Limits, write_kernelspec
+    from bpcourse.grading.sandbox import interpreter
+
+    here = Path(os.path.abspath(sys.executable))
+    dotted = here.parent / ".." / here.parent.name / here.name
+    monkeypatch.setattr(sys, "executable", str(dotted))
+    assert interpreter() == str(here)
+    spec = write_kernelspec(tmp_path, Limits(), prefix=["bwrap", "--"])
+    argv = json.loads((spec / "bpcourse-grader" / "kernel.json").read_text())["argv"]
+    assert argv[2] == str(here) and ".." not in argv[2]
+
+
+def test_the_writer_stops_at_the_readers_node_limit(tmp_path):
+    """A kernel returning a list of millions of items is refused at once, in the kernel,
+    with the reader's message; a value just under the limit still crosses."""
+    with pytest.raises(channel.ChannelError, match=f"more than {channel.NODE_LIMIT} parts"):
+        channel.write_value(tmp_path / "huge", [0.5] * 15_000_000)
+    assert not (tmp_path / "huge" / "value.json").exists()
+    fits = [0.5] * (channel.NODE_LIMIT - 1)  # the list itself is one more part
+    channel.write_value(tmp_path / "fits", fits)
+    assert channel.read_value(tmp_path / "fits") == fits

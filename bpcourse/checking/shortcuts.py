@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
+import sys
 import textwrap
 import types
 from collections.abc import Iterable
@@ -433,10 +435,25 @@ def _constant_string(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+def _module_unloaded(name: str) -> types.ModuleType | None:
+    """The module `name` as an empty stand-in, found without running it (importing
+    `bpcourse.widgets` would load matplotlib only to learn that it is a module), else None."""
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        spec = importlib.util.find_spec(name)
+    except Exception:
+        return None
+    return types.ModuleType(name) if spec is not None else None
+
+
 def _resolve(dotted: str) -> Any:
     """The object a dotted library path names (importing modules as needed), else None."""
+    whole = _module_unloaded(dotted)
+    if whole is not None:
+        return whole
     parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
+    for cut in range(len(parts) - 1, 0, -1):
         try:
             obj: Any = importlib.import_module(".".join(parts[:cut]))
         except Exception:

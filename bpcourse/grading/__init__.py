@@ -12,3 +12,7 @@
 
 See docs/grading.md.
 """
+
+from bpcourse.quick_start import skip_iri_grammar
+
+skip_iri_grammar()  # before nbformat: 1 s less for the grader and each of its workers

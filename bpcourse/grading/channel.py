@@ -66,6 +66,7 @@ class _Writer:
     def __init__(self, folder: Path, functions: bool) -> None:
         self.folder = folder
         self.arrays = 0
+        self.nodes = 0
         self.functions = functions
 
     def array(self, value: np.ndarray) -> dict[str, Any]:
@@ -77,6 +78,11 @@ class _Writer:
         return {"__nd__": k}
 
     def encode(self, value: Any, depth: int = 0) -> Any:
+        # The reader's limits, applied while writing too: a kernel that returns a list of 15
+        # million items is told at once, not after seconds of encoding a file nobody reads.
+        self.nodes += 1
+        if self.nodes > NODE_LIMIT:
+            raise ChannelError(f"the value has more than {NODE_LIMIT} parts")
         if depth > DEPTH_LIMIT:
             raise ChannelError("the value is nested too deeply")
         if isinstance(value, np.generic):

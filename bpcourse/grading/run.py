@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from bpcourse.grading.sandbox import BUBBLEWRAP, bwrap_argv, sandbox_mode
+from bpcourse.grading.sandbox import BUBBLEWRAP, bwrap_argv, interpreter, sandbox_mode
 
 KERNEL_NAME = "bpcourse-grader"
 OUTPUT_LIMIT = 20_000  # characters of each output kept in the grader's copy
@@ -65,7 +64,7 @@ def write_kernelspec(folder: Path, limits: Limits, prefix: list[str] | None = No
     spec.mkdir(parents=True, exist_ok=True)
     argv = [
         *(prefix or []),
-        sys.executable,
+        interpreter(),
         "-m",
         "bpcourse.grading.launch",
         str(limits.memory * 2**20),

@@ -57,6 +57,13 @@ def describe_mode(mode: Mode) -> str:
     )
 
 
+def interpreter() -> str:
+    """This Python as an absolute path without `..` (not resolved: a venv's python is a
+    symlink whose own folder marks the venv). `../.venv/bin/python` would name a folder
+    that the sandbox does not show."""
+    return os.path.abspath(sys.executable)
+
+
 def python_paths() -> list[str]:
     """The folders the kernel's Python needs: its installation, the venv, site-packages,
     and the bpcourse package (not the checkout around it)."""
@@ -124,7 +131,7 @@ def sandbox_mode(use: bool = True) -> Mode:
         argv = bwrap_argv(bwrap, Path(tmp), Path(tmp))
         try:
             done = subprocess.run(
-                [*argv, sys.executable, "-c", "import bpcourse, numpy; print('ok')"],
+                [*argv, interpreter(), "-c", "import bpcourse, numpy; print('ok')"],
                 capture_output=True,
                 text=True,
                 timeout=60,
