@@ -17,15 +17,16 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 # `pytest -n auto --dist loadfile`, xdist hands out whole files in collection order, so a long
 # file collected last would run alone at the end while the other worker waits.
 SLOW_FILES_FIRST = (
-    "tests/test_grading_every_exercise.py",  # ~75 s: grades 25 notebooks
-    "tests/test_grading_sandbox.py",  # ~60 s: one batch of attacks
-    "tests/test_instructor_kit_site.py",  # ~55 s: jupyter-book builds the site
-    "tests/test_exercise_notebooks.py",  # ~50 s: runs the 12 blank exercises
-    "tests/test_grading.py",  # ~50 s: one batch of 24 submissions
-    "lessons/12_convolutions.ipynb",  # ~40 s
-    "tests/test_grading_kill.py",  # ~37 s
-    "tests/test_instructor_kit.py",  # ~27 s: nbconvert builds the slides
-    "tests/test_grading_runs.py",  # ~25 s
+    "tests/test_grading_every_exercise.py",  # ~26 s: grades 25 notebooks
+    "tests/test_exercise_notebooks.py",  # ~26 s: runs the 12 blank exercises
+    "tests/test_grading.py",  # ~24 s: one batch of 24 submissions
+    "tests/test_grading_runs.py",  # ~13 s, mostly waiting for time budgets to run out
+    "lessons/12_convolutions.ipynb",  # ~14 s
+    "tests/test_grading_kill.py",  # ~14 s
+    "tests/test_instructor_kit_site.py",  # ~13 s: jupyter-book builds the site
+    "tests/test_grading_sandbox.py",  # ~13 s: one batch of attacks
+    "tests/test_widgets_convolution.py",  # ~11 s
+    "tests/test_instructor_kit.py",  # ~9 s: nbconvert builds the slides
 )
 
 
