@@ -20,6 +20,7 @@ from bpcourse.plots.batchnorm import (
     BATCHNORM_EDGES,
     BATCHNORM_NODES,
     draw_batchnorm_graph,
+    loss_axis,
     plot_init_scale_runs,
     plot_learning_rate_runs,
 )
@@ -93,4 +94,22 @@ def test_init_scale_runs_signal_and_loss_panels(data):
     assert ax_signal.get_xlabel() == "hidden layer l" and "η = 0.1" in ax_loss.get_title()
     assert "with BN, c = 0.5" in _legend_texts(ax_signal)
     np.testing.assert_allclose(ax_signal.lines[0].get_ydata(), signals[0.5, False])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("low, high", [(0.12, 3.0), (2.2, 3.1), (1e-3, 2.0)])
+def test_loss_axis_labels_ticks_as_plain_numbers(low, high):
+    """Under one decade the default labels read 2×10⁻¹ and 3×10⁰; the loss axes say 0.2 and 3."""
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [low, high])
+    loss_axis(ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in [*ax.get_yticklabels(), *ax.get_yticklabels(minor=True)]]
+    shown = [text for text in labels if text]
+    assert len(shown) >= 2
+    for text in shown:
+        assert "×" not in text and "e" not in text and "$" not in text, text
+        float(text)  # a plain number
+    assert ax.get_yscale() == "log"
+    assert any(line.get_ydata()[0] == pytest.approx(np.log(10)) for line in ax.get_lines())
     plt.close(fig)

@@ -66,7 +66,7 @@ def test_the_explorer_draws_both_measurements_and_the_controls_recompute_them():
     explorer.controls["k"].value = 20
     np.testing.assert_allclose(explorer.decay, gradient_decay(1.2, T=30))
     assert explorer.error == 0.0
-    assert "full BPTT" in explorer.text() and "spectral radius 1.2" in explorer.text()
+    assert "full BPTT" in explorer.text() and "spectral radius ρ = 1.2" in explorer.text()
     redrawn = explorer.figure.axes[1]
     zeros = next(line for line in redrawn.get_lines() if line.get_label() == "exactly 0")
     assert list(zeros.get_ydata()) == [FLOOR]
@@ -111,3 +111,15 @@ def test_a_control_moved_while_drawing_waits_for_the_run_shown(monkeypatch):
 def test_the_text_names_the_loss_by_its_symbol():
     text = BPTTExplorer().text()
     assert "‖∂ℒ/∂h_t‖" in text and "dL" not in text
+
+
+def test_the_live_panel_renders_the_symbols_as_maths():
+    """The widget's HTMLMath panel: the gradient and ρ in LaTeX, no literal `h_t` outside $...$
+    (a reader in the browser saw "‖∂ℒ/∂h_t‖" with an underscore), and the window's line."""
+    explorer = BPTTExplorer(radius=1.1, k=30)
+    panel = explorer.html()
+    outside_maths = "".join(panel.split("$")[::2])
+    assert r"$\lVert\partial\mathcal{L}/\partial h_t\rVert$" in panel
+    assert r"$\rho^{59}$ = " + f"{1.1**59:.3g}" in panel
+    assert "h_t" not in outside_maths and "radius^" not in panel
+    assert "window k = 30 on T = 30 steps" in panel and "(k &gt;= T: full BPTT)" in panel

@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
+from matplotlib.ticker import LogFormatter
 
 from bpcourse.deep_training import DeepRun
 
@@ -134,10 +135,26 @@ def _loss_curve(ax: Axes, run: DeepRun, label: str, **style: Any) -> None:
         )
 
 
-def _finish(ax: Axes, fontsize: float, **legend: Any) -> None:
-    ax.axhline(np.log(10), color="0.5", linestyle=":", label="chance level, ln 10")
+def loss_axis(ax: Axes, chance_label: str = "chance level, ln 10") -> None:
+    """A log-scale loss axis with the chance level ln 10 (a dotted line) and plain tick labels
+    (0.2, 0.5, 1, 2 rather than 2×10⁻¹ and 5×10⁻¹, which crowd an axis under one decade)."""
+    ax.axhline(np.log(10), color="0.5", linestyle=":", label=chance_label)
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(_PlainLogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
     ax.grid(True, which="both", alpha=0.3)
+
+
+class _PlainLogFormatter(LogFormatter):
+    """matplotlib's choice of which log ticks to label (more of them on a short range), each
+    written as a plain number: 0.2 and 3, not 2e−01 or 3×10⁰."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
+def _finish(ax: Axes, fontsize: float, **legend: Any) -> None:
+    loss_axis(ax)
     ax.legend(fontsize=fontsize, **legend)
 
 

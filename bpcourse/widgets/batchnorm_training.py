@@ -9,6 +9,7 @@ import numpy as np
 
 from bpcourse.data import Split, load_digits
 from bpcourse.deep_training import DeepRun, train_deep
+from bpcourse.plots.batchnorm import loss_axis
 from bpcourse.widgets.base import Explorer, dropdown, int_slider, log_slider
 
 __all__ = ["INIT_SCALES", "BatchNormTrainingExplorer", "batchnorm_training_explorer"]
@@ -98,11 +99,9 @@ class BatchNormTrainingExplorer(Explorer):
                     markeredgewidth=3,
                     label=f"{run.label()}: diverged in epoch {run.diverged_at}",
                 )
-        ax.axhline(np.log(10), color="0.5", linestyle=":", label="chance: ln 10")
-        ax.set_yscale("log")
+        loss_axis(ax, chance_label="chance: ln 10")
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss ℒ (cross-entropy)")
-        ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
         ax.set_title(self._settings(), fontsize=10)
 

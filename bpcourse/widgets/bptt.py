@@ -14,6 +14,7 @@ Two measurements on the library's tanh RNN (`bpcourse.recurrent`), both seeded:
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import numpy as np
@@ -119,7 +120,7 @@ class BPTTExplorer(Explorer):
             "radius": widgets.SelectionSlider(
                 options=[(f"{r:g}", r) for r in sorted({*self.RADII, self.values["radius"]})],
                 value=self.values["radius"],
-                description="spectral radius of W_hh",
+                description=r"spectral radius of $W_{hh}$",
                 continuous_update=False,
                 style=STYLE,
             ),
@@ -171,15 +172,29 @@ class BPTTExplorer(Explorer):
         ax_trunc.grid(True, which="both", alpha=0.3)
         ax_trunc.legend(fontsize=8)
 
-    def text(self) -> str:
-        radius, k = float(self.values["radius"]), int(self.values["k"])
-        far = self.decay[-1]
+    def _window(self) -> str:
+        k = int(self.values["k"])
         return (
-            f"spectral radius {radius:g}: ‖∂ℒ/∂h_t‖ is {far:.3g} at {self.T_decay - 1} steps "
-            f"back (radius^{self.T_decay - 1} = {radius ** (self.T_decay - 1):.3g}).\n"
             f"window k = {k} on T = {self.T_trunc} steps: relative error of the truncated "
             f"gradient {self.error:.3g}" + (" (k >= T: full BPTT)" if k >= self.T_trunc else "")
         )
+
+    def text(self) -> str:
+        radius, back = float(self.values["radius"]), self.T_decay - 1
+        return (
+            f"spectral radius ρ = {radius:g}: ‖∂ℒ/∂h_t‖ is {self.decay[-1]:.3g} at {back} steps "
+            f"back (ρ^{back} = {radius**back:.3g}).\n{self._window()}"
+        )
+
+    def html(self) -> str:
+        """The same two lines with the symbols as rendered maths (no literal h_t)."""
+        radius, back = float(self.values["radius"]), self.T_decay - 1
+        decay = (
+            rf"spectral radius $\rho$ = {radius:g}: "
+            rf"$\lVert\partial\mathcal{{L}}/\partial h_t\rVert$ = {self.decay[-1]:.3g} at "
+            rf"$T - t$ = {back} steps back ($\rho^{{{back}}}$ = {radius**back:.3g})."
+        )
+        return f"<p>{decay}<br>{html.escape(self._window())}</p>"
 
 
 bptt_explorer = BPTTExplorer  # lesson 11 calls it by this name
