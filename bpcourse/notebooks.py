@@ -50,6 +50,9 @@ def execute(path: str | Path, timeout: int = 300) -> Any:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent.resolve())}},
+        # the backend the tests check against, whatever MPLBACKEND says (a headless server's
+        # Agg would store every figure cell without its image); no TCP warning at start
+        extra_arguments=["--IPKernelApp.matplotlib=inline", "--IPKernelApp.log_level=ERROR"],
     )
     client.execute()
     clean(nb)

@@ -17,3 +17,22 @@ def test_a_test_kernel_uses_the_inline_backend_even_with_mplbackend_agg(monkeypa
     backend = nb.cells[0].outputs[0]["text"].strip()
     assert "inline" in backend, backend
     assert any("image/png" in out.get("data", {}) for out in nb.cells[1].outputs)
+
+
+def test_notebooks_run_stores_figures_even_with_mplbackend_agg(tmp_path, monkeypatch):
+    """`bpcourse notebooks run` on a headless server (MPLBACKEND=Agg, no IPython profile of
+    ours): the kernel still draws inline, so the stored figure cell keeps its image, and it
+    prints no warning about the TCP transport."""
+    from bpcourse.notebooks import execute
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))  # not the tests' inline profile
+    path = tmp_path / "figure.ipynb"
+    nb = nbformat.v4.new_notebook()
+    code = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, path)
+    execute(path, timeout=60)
+    outputs = nbformat.read(path, 4).cells[0].outputs
+    assert [o.output_type for o in outputs] == ["display_data"]
+    assert "image/png" in outputs[0].data
