@@ -202,3 +202,19 @@ def test_no_absolute_paths_in_outputs(lesson):
             assert not found, (
                 f"{path.name}: cell {i} stores an absolute path ({found.group(0)!r}...)"
             )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*LESSONS, *OPTIONAL, *sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))],
+    ids=lambda p: f"{p.parent.name}/{p.stem}",
+)
+def test_titles_share_one_style(path):
+    """'# Lesson 03: One neuron', '# Exercises 03: One neuron' (the exercises are generated
+    from the solutions): one separator everywhere, as the site's sidebar and the decks list
+    them side by side."""
+    title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+    number = path.stem.split("_")[0]
+    kind = "Lesson" if path.parent.name == "lessons" else "Exercises"
+    optional = r" \(optional\)" if number.endswith("x") else ""
+    assert re.fullmatch(rf"# {kind} {number}{optional}: \S[^·—:]*", title), title
