@@ -45,10 +45,10 @@ def dense_backward(dZ, X, W, slip=""):
     return dX, dW, db
 
 
-def two_layer_backward(X, T, W1, b1, W2, b2, slip=""):
+def two_layer_backward(X, Y, W1, b1, W2, b2, slip=""):
     A1 = sigmoid(X @ W1.T + b1)
     A2 = sigmoid(A1 @ W2.T + b2)
-    D2 = (A2 - T) / len(X) * (1.0 if slip == "no output f'" else A2 * (1 - A2))
+    D2 = (A2 - Y) / len(X) * (1.0 if slip == "no output f'" else A2 * (1 - A2))
     D2 = D2 * len(X) if slip == "sum" else D2
     D1 = (D2 @ W2) * (1.0 if slip == "no hidden f'" else A1 * (1 - A1))
     return D1.T @ X, D1.sum(axis=0), D2.T @ A1, D2.sum(axis=0)
@@ -92,13 +92,13 @@ def backprop_last_two_layers(caches, dA):
     return backprop_two_layers_only(caches[-2:], dA)
 
 
-def fixed_backward(X, T, W1, b1, W2, b2, bugs=()):
+def fixed_backward(X, Y, W1, b1, W2, b2, bugs=()):
     A1 = np.tanh(X @ W1.T + b1)
-    Y = A1 @ W2.T + b2
-    dY = (Y - T) if "1/N" in bugs else (Y - T) / len(X)
-    dW2 = dY.T @ A1
-    db2 = dY.sum(axis=0)
-    dA1 = dY @ W2
+    Y_hat = A1 @ W2.T + b2
+    dY_hat = (Y_hat - Y) if "1/N" in bugs else (Y_hat - Y) / len(X)
+    dW2 = dY_hat.T @ A1
+    db2 = dY_hat.sum(axis=0)
+    dA1 = dY_hat @ W2
     dZ1 = dA1 if "tanh'" in bugs else dA1 * (1 - A1**2)
     dW1 = X.T @ dZ1 if "transpose" in bugs else dZ1.T @ X
     return dW1, dZ1.sum(axis=0), dW2, db2

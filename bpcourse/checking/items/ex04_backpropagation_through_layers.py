@@ -5,14 +5,14 @@ of the gradient), so no answer is stored. The known-wrong variants that name a l
 mistake are computed from the checker's inputs.
 
 - `dense_backward(dZ, X, W) -> (dX, dW, db)`: the backward pass of Z = X Wᵀ + b.
-- `two_layer_backward(X, T, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)`: backpropagation
+- `two_layer_backward(X, Y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)`: backpropagation
   through two sigmoid layers, A1 = σ(X W1ᵀ + b1), A2 = σ(A1 W2ᵀ + b2), with the loss
   L = (1/N) Σₙ ½‖A2ₙ − Tₙ‖²; the δ recursion δ1 = (δ2 W2) ⊙ σ'(Z1).
 - `monash_step(x, y, W1, W2, alpha) -> (W1_new, W2_new)`: one update by the Monash rules
   (Δ = −δ, w ← w + α a Δ, the hidden rule corrected) equals W − α ∂E/∂W.
 - `backprop_deltas(caches, dA) -> [δ(1), ..., δ(L)]`: the δ recursion through a sigmoid MLP
   of any depth, checked against the library's own backward pass.
-- `fixed_backward(X, T, W1, b1, W2, b2)`: the debugging exercise. The notebook provides a
+- `fixed_backward(X, Y, W1, b1, W2, b2)`: the debugging exercise. The notebook provides a
   backward pass with three planted bugs; the fixed function is checked against finite
   differences, and an answer that still has some of the bugs is told which (one share of
   the points for each bug fixed).
@@ -172,7 +172,7 @@ def check_broadcast_gradients(
 
 def _backprop(
     X: np.ndarray,
-    T: np.ndarray,
+    Y: np.ndarray,
     params: list[np.ndarray],
     *,
     output_derivative: bool = True,
@@ -186,7 +186,7 @@ def _backprop(
     Z2 = A1 @ W2.T + b2
     A2 = sigmoid(Z2)
     use = (Z1, Z2) if derivative_of_z else (A1, A2)  # σ' = a(1 − a), or wrongly z(1 − z)
-    D2 = (A2 - T) / len(X) * (use[1] * (1 - use[1]) if output_derivative else 1.0)
+    D2 = (A2 - Y) / len(X) * (use[1] * (1 - use[1]) if output_derivative else 1.0)
     D1 = (D2 @ W2) * (use[0] * (1 - use[0]) if hidden_derivative else 1.0)
     return [D1.T @ X, D1.sum(axis=0), D2.T @ A1, D2.sum(axis=0)]
 
@@ -200,26 +200,26 @@ def _backprop(
 )
 def check_two_layer_backward(two_layer_backward: Callable[..., tuple[np.ndarray, ...]]) -> Problems:
     rng = np.random.default_rng(7)
-    X, T = rng.normal(size=(N, N_IN)), rng.uniform(size=(N, N_OUT))
+    X, Y = rng.normal(size=(N, N_IN)), rng.uniform(size=(N, N_OUT))
     params = [
         rng.normal(size=(N_HIDDEN, N_IN)),
         rng.normal(size=N_HIDDEN),
         rng.normal(size=(N_OUT, N_HIDDEN)),
         rng.normal(size=N_OUT),
     ]
-    answer = call_safely(two_layer_backward, X, T, *params, name="two_layer_backward")
+    answer = call_safely(two_layer_backward, X, Y, *params, name="two_layer_backward")
     got = expect_tuple(answer, 4, "(dW1, db1, dW2, db2)", "two_layer_backward")
 
     def loss() -> float:
         W1, b1, W2, b2 = params
         A2 = sigmoid(sigmoid(X @ W1.T + b1) @ W2.T + b2)
-        return float(0.5 * np.sum((A2 - T) ** 2) / N)
+        return float(0.5 * np.sum((A2 - Y) ** 2) / N)
 
     variants = {
-        "σ'(z2) of the output layer": _backprop(X, T, params, output_derivative=False),
-        "σ'(z1) of the hidden layer": _backprop(X, T, params, hidden_derivative=False),
+        "σ'(z2) of the output layer": _backprop(X, Y, params, output_derivative=False),
+        "σ'(z1) of the hidden layer": _backprop(X, Y, params, hidden_derivative=False),
     }
-    from_z = _backprop(X, T, params, derivative_of_z=True)
+    from_z = _backprop(X, Y, params, derivative_of_z=True)
     names = ["dW1", "db1", "dW2", "db2"]
     layouts = ["(n_hidden, n_in)", "(n_hidden,)", "(n_out, n_hidden)", "(n_out,)"]
     parts = {}
@@ -459,8 +459,8 @@ def check_backprop_deltas(backprop_deltas: Callable[..., object]) -> Problems:
 # --- the debugging exercise -------------------------------------------------------------------
 
 BUGS = {
-    "the 1/N of the mean": "the gradient entering the output, dY = ∂L/∂Y, lacks the 1/N of the "
-    "mean loss: dY = (Y − T) / N (without it every gradient is N = {n} times too large)",
+    "the 1/N of the mean": "the gradient entering the output, dŶ = ∂ℒ/∂Ŷ, lacks the 1/N of the "
+    "mean loss: dŶ = (Ŷ − Y) / N (without it every gradient is N = {n} times too large)",
     "tanh'": "dZ1 lacks the hidden layer's activation derivative: dZ1 = dA1 ⊙ tanh'(Z1) = "
     "dA1 ⊙ (1 − A1²)",
     "the transpose in dW1": "dW1 is transposed: dW1 = dZ1.T @ X has W1's shape "
@@ -470,7 +470,7 @@ BUGS = {
 
 def debug_backward_reference(
     X: np.ndarray,
-    T: np.ndarray,
+    Y: np.ndarray,
     W1: np.ndarray,
     b1: np.ndarray,
     W2: np.ndarray,
@@ -480,10 +480,10 @@ def debug_backward_reference(
 ) -> tuple[np.ndarray, ...]:
     """The debugging exercise's backward pass, with the given planted bugs left in."""
     A1 = np.tanh(X @ W1.T + b1)
-    Y = A1 @ W2.T + b2
-    dY = (Y - T) if "the 1/N of the mean" in bugs else (Y - T) / len(X)
-    dW2, db2 = dY.T @ A1, dY.sum(axis=0)
-    dA1 = dY @ W2
+    Y_hat = A1 @ W2.T + b2
+    dY_hat = (Y_hat - Y) if "the 1/N of the mean" in bugs else (Y_hat - Y) / len(X)
+    dW2, db2 = dY_hat.T @ A1, dY_hat.sum(axis=0)
+    dA1 = dY_hat @ W2
     dZ1 = dA1 if "tanh'" in bugs else dA1 * (1 - A1**2)
     dW1 = X.T @ dZ1 if "the transpose in dW1" in bugs else dZ1.T @ X
     return dW1, dZ1.sum(axis=0), dW2, db2
@@ -507,20 +507,20 @@ def _same(got: tuple[object, ...], variant: tuple[np.ndarray, ...]) -> bool:
 def check_debug_backward(fixed_backward: Callable[..., tuple[np.ndarray, ...]]) -> Problems:
     rng = np.random.default_rng(12)
     n = N
-    X, T = rng.normal(size=(n, N_HIDDEN)), rng.normal(size=(n, N_OUT))
+    X, Y = rng.normal(size=(n, N_HIDDEN)), rng.normal(size=(n, N_OUT))
     params = [
         rng.normal(size=(N_HIDDEN, N_HIDDEN)),  # n_in = n_hidden: a transpose keeps the shape
         rng.normal(size=N_HIDDEN),
         rng.normal(size=(N_OUT, N_HIDDEN)),
         rng.normal(size=N_OUT),
     ]
-    answer = call_safely(fixed_backward, X, T, *params, name="fixed_backward")
+    answer = call_safely(fixed_backward, X, Y, *params, name="fixed_backward")
     got = expect_tuple(answer, 4, "(dW1, db1, dW2, db2)", "fixed_backward")
 
     def loss() -> float:
         W1, b1, W2, b2 = params
-        Y = np.tanh(X @ W1.T + b1) @ W2.T + b2
-        return float(0.5 * np.sum((Y - T) ** 2) / n)
+        Y_hat = np.tanh(X @ W1.T + b1) @ W2.T + b2
+        return float(0.5 * np.sum((Y_hat - Y) ** 2) / n)
 
     expected = [numerical_gradient(loss, p) for p in params]
     names = ["dW1", "db1", "dW2", "db2"]
@@ -533,7 +533,7 @@ def check_debug_backward(fixed_backward: Callable[..., tuple[np.ndarray, ...]]) 
         return {bug: [] for bug in BUGS}
     for count in range(1, len(BUGS) + 1):
         for left in itertools.combinations(BUGS, count):
-            if _same(got, debug_backward_reference(X, T, *params, bugs=frozenset(left))):
+            if _same(got, debug_backward_reference(X, Y, *params, bugs=frozenset(left))):
                 return {
                     bug: [f"planted bug still there: {text.format(n=n)}"] if bug in left else []
                     for bug, text in BUGS.items()
