@@ -7,9 +7,9 @@ mistake are computed from the checker's inputs.
 - `dense_backward(dZ, X, W) -> (dX, dW, db)`: the backward pass of Z = X Wᵀ + b.
 - `two_layer_backward(X, Y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)`: backpropagation
   through two sigmoid layers, A1 = σ(X W1ᵀ + b1), A2 = σ(A1 W2ᵀ + b2), with the loss
-  L = (1/N) Σₙ ½‖A2ₙ − Tₙ‖²; the δ recursion δ1 = (δ2 W2) ⊙ σ'(Z1).
+  ℒ = (1/N) Σₙ ½‖A2ₙ − Yₙ‖²; the δ recursion δ1 = (δ2 W2) ⊙ σ'(Z1).
 - `monash_step(x, y, W1, W2, alpha) -> (W1_new, W2_new)`: one update by the Monash rules
-  (Δ = −δ, w ← w + α a Δ, the hidden rule corrected) equals W − α ∂E/∂W.
+  (Δ = −δ, w ← w + α a Δ, the hidden rule corrected) equals W − α ∂ℒ/∂W.
 - `backprop_deltas(caches, dA) -> [δ(1), ..., δ(L)]`: the δ recursion through a sigmoid MLP
   of any depth, checked against the library's own backward pass.
 - `fixed_backward(X, Y, W1, b1, W2, b2)`: the debugging exercise. The notebook provides a
@@ -268,7 +268,7 @@ def _monash(
     2,
     NOTEBOOK,
     forbid=LIBRARY,
-    checked_by="W1_new and W2_new equal W − α ∂E/∂W, by central finite differences of E",
+    checked_by="W1_new and W2_new equal W − α ∂ℒ/∂W, by central finite differences of ℒ",
 )
 def check_monash_step(monash_step: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Problems:
     rng = np.random.default_rng(8)
@@ -334,8 +334,8 @@ def network_caches(
     """
     rng = np.random.default_rng(seed)
     net = MLP(sizes, "sigmoid", output_activation="sigmoid", seed=rng)
-    X, T = rng.normal(size=(N, sizes[0])), rng.uniform(size=(N, sizes[-1]))
-    _, dA = half_squared_error(net.forward(X), T)
+    X, Y = rng.normal(size=(N, sizes[0])), rng.uniform(size=(N, sizes[-1]))
+    _, dA = half_squared_error(net.forward(X), Y)
     caches: list[Cache] = []
     for dense, activation in zip(net.layers[::2], net.layers[1::2], strict=True):
         assert isinstance(dense, Dense) and isinstance(activation, ActivationLayer)
