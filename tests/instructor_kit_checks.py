@@ -125,3 +125,12 @@ def install_assets_once(tmp_path_factory) -> None:
             kit.ensure_assets()
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def build_once(tmp_path_factory, what: str) -> Path:
+    """Build the kit's `what` ("slides" or "site") into a fresh temporary folder, after the
+    assets are installed; each test file calls it once, from a module fixture."""
+    install_assets_once(tmp_path_factory)
+    out = tmp_path_factory.mktemp("kit") / what
+    {"slides": kit.build_slides, "site": kit.build_site}[what](out)
+    return out

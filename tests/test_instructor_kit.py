@@ -16,8 +16,8 @@ import pytest
 from instructor_kit_checks import (
     NEEDS_NPM,
     NETWORK,
+    build_once,
     css_urls,
-    install_assets_once,
     kit,
     missing_local,
     network_loads,
@@ -29,10 +29,7 @@ pytestmark = NEEDS_NPM
 
 @pytest.fixture(scope="module")
 def slides(tmp_path_factory) -> Path:
-    install_assets_once(tmp_path_factory)
-    out = tmp_path_factory.mktemp("kit") / "slides"
-    kit.build_slides(out)
-    return out
+    return build_once(tmp_path_factory, "slides")
 
 
 # --- the checker itself can fail --------------------------------------------------------------

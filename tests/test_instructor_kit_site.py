@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from instructor_kit_checks import (
     NEEDS_NPM,
-    install_assets_once,
+    build_once,
     kit,
     missing_local,
     network_loads,
@@ -24,10 +24,7 @@ pytestmark = NEEDS_NPM
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    install_assets_once(tmp_path_factory)
-    out = tmp_path_factory.mktemp("kit") / "site"
-    kit.build_site(out)
-    return out
+    return build_once(tmp_path_factory, "site")
 
 
 # --- site -------------------------------------------------------------------------------------
