@@ -52,7 +52,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 lab: setup
 	$(BIN)/python -m jupyter lab $(LAB_FLAGS) $(or $(FIRST_LESSON),--notebook-dir=.)
 
+# compileall writes bpcourse's bytecode once; every notebook kernel the tests start reads it
+# (where the environment sets PYTHONDONTWRITEBYTECODE, each kernel would compile it again).
 test: setup
+	$(BIN)/python -m compileall -q -j 0 bpcourse
 	$(BIN)/python -m pytest -n auto --dist loadfile -m "not quality" $(PYTEST_ARGS)
 
 lint: setup

@@ -30,6 +30,13 @@ SLOW_FILES_FIRST = (
 )
 
 
+def pytest_configure(config):
+    """Keep that order: pytest-xdist 3.8 otherwise hands out the files with the most tests first,
+    which sends the slow files of one or two tests last, to run alone at the end."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config, items):
     """Move the tests of SLOW_FILES_FIRST to the front, in that order; the rest keep theirs."""
     rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}

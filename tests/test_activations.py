@@ -53,8 +53,17 @@ AWAY_FROM_KINK = st.floats(1e-3, 5) | st.floats(-5, -1e-3)
 SHAPES = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)
 
 
-def points(name: str) -> st.SearchStrategy[np.ndarray]:
-    elements = AWAY_FROM_KINK if name in KINKED else MODERATE
+# Through a scalar loss L = sum(G * f(z)), a central difference carries L's round-off, about
+# n·ε·max|G| / (2h) in each entry (n ≤ 125 entries here), against gradients G·f′(z). Where f′ is
+# tiny that is more than 1e-7 of the gradient: at |z| = 5, tanh′ = 1.8e-4 and a 2×4 array of 5s
+# gives 2e-7. For |z| ≤ 2.5 (tanh′ ≥ 0.027) the bound is 2.5e-8, whatever Hypothesis draws.
+THROUGH_A_SUM = st.floats(-2.5, 2.5, allow_nan=False)
+
+
+def points(
+    name: str, elements: st.SearchStrategy[float] = MODERATE
+) -> st.SearchStrategy[np.ndarray]:
+    elements = AWAY_FROM_KINK if name in KINKED else elements
     return hnp.arrays(np.float64, SHAPES, elements=elements)
 
 
@@ -91,7 +100,7 @@ def test_derivative_matches_central_differences(name, data):
 def test_backward_matches_gradient_of_a_scalar(name, data):
     """dZ = backward(G, z, a) is the gradient of L(z) = sum(G * f(z))."""
     act = ACTIVATIONS[name]
-    z = data.draw(points(name))
+    z = data.draw(points(name, THROUGH_A_SUM))
     G = data.draw(hnp.arrays(np.float64, z.shape, elements=st.floats(-2, 2)))
     dZ = act.backward(G, z, act(z))
     numeric = scalar_gradient(lambda x: float(np.sum(G * act(x))), z)

@@ -19,6 +19,15 @@ def test_a_test_kernel_uses_the_inline_backend_even_with_mplbackend_agg(monkeypa
     assert any("image/png" in out.get("data", {}) for out in nb.cells[1].outputs)
 
 
+def test_a_test_kernel_loads_matplotlib_only_when_a_cell_does():
+    """Inline is chosen lazily: a kernel that never plots (most exercises) skips matplotlib's
+    import, half a second of CPU for each of them."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import sys\nprint('matplotlib' in sys.modules)")]
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    assert nb.cells[0].outputs[0]["text"].strip() == "False"
+
+
 def test_notebooks_run_stores_figures_even_with_mplbackend_agg(tmp_path, monkeypatch):
     """`bpcourse notebooks run` on a headless server (MPLBACKEND=Agg, no IPython profile of
     ours): the kernel still draws inline, so the stored figure cell keeps its image, and it
