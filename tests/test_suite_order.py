@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 
-import conftest
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_conftest():
+    """tests/conftest.py itself ("conftest" in sys.modules may be another folder's)."""
+    spec = importlib.util.spec_from_file_location("suite_conftest", ROOT / "tests" / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+conftest = load_conftest()
 
 
 def test_every_slow_file_listed_exists():
