@@ -28,10 +28,10 @@ from collections import defaultdict
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from timing import Timed
 
 from bpcourse.conv import Conv2D, digits_cnn
 from bpcourse.data import load_digits
-from bpcourse.layers import Layer, Parameter
 from bpcourse.losses import get_loss
 from bpcourse.network import Sequential
 from bpcourse.optim import GradientDescent
@@ -39,31 +39,6 @@ from bpcourse.training import run_epoch
 
 DTYPE = np.float32
 LEARNING_RATE = 0.1
-
-
-class Timed(Layer):
-    """A layer that runs another one and adds up the seconds its forward and backward take."""
-
-    def __init__(self, layer: Layer, seconds: dict[tuple[str, str], float]) -> None:
-        self.layer, self.seconds, self.name = layer, seconds, layer.name
-
-    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        start = time.perf_counter()
-        out = self.layer.forward(X, training)
-        self.seconds[self.name, "forward"] += time.perf_counter() - start
-        return out
-
-    def backward(self, dOut: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        start = time.perf_counter()
-        dX = self.layer.backward(dOut, input_grad)
-        self.seconds[self.name, "backward"] += time.perf_counter() - start
-        return dX
-
-    def parameters(self) -> list[Parameter]:
-        return self.layer.parameters()
-
-    def expected_input(self) -> tuple[int, str] | None:
-        return self.layer.expected_input()
 
 
 def digits_images() -> tuple[np.ndarray, np.ndarray]:

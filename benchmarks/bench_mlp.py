@@ -21,6 +21,10 @@ training loop, `bpcourse.training.run_epoch`, its data checked once beforehand a
   and the ratio torch time / our time (above 1: we are faster). Target: above 1;
 - the time of `import bpcourse` in a fresh interpreter, and whether it pulled in SymPy,
   Matplotlib, ipywidgets or scikit-learn. Target: under 0.5 s, none of them;
+- where a step's time goes: a separate run of `--repeats` epochs of a copy of the network
+  whose layers, loss and optimiser step are each timed (`timing.py`), in microseconds per
+  step, beside the same-shape GEMMs' time per step; the rest is the batch gather and the loop.
+  The timers themselves add about a microsecond per call. `--no-breakdown` skips it;
 - the optimiser's cost: the same epoch (same network, data and batches) with Adam instead
   of gradient descent, the ratio of the two epoch times and Adam's extra time per step, and
   each optimiser's `step()` alone on the network's 235,146 parameters. Adam's extra cost is
@@ -45,16 +49,18 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
+from timing import Seconds, Timed, time_steps, timed_loss
 
 from bpcourse.layers import Parameter
 from bpcourse.losses import get_loss
-from bpcourse.network import MLP
+from bpcourse.network import MLP, Sequential
 from bpcourse.optim import Adam, GradientDescent, Optimizer
 from bpcourse.training import batches, run_epoch
 
@@ -200,6 +206,22 @@ def bpcourse_epoch_runner(
         return run_epoch(net, X, y, loss, optimizer, BATCH_SIZE, rng, validated=True)
 
     return run, net
+
+
+def step_breakdown(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[Seconds, float]:
+    """Seconds per epoch spent in each layer's forward and backward, the loss and the update
+    (a copy of the network with every part timed), and the seconds of a whole epoch."""
+    seconds: Seconds = defaultdict(float)
+    net = Sequential([Timed(layer, seconds) for layer in MLP(SIZES, "relu", seed=0, dtype=DTYPE)])
+    loss = timed_loss(get_loss("softmax_cross_entropy"), seconds)
+    optimizer = time_steps(gradient_descent(net.parameters()), seconds)
+    X = net.check_input(X)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        rng = np.random.default_rng(epoch)
+        run_epoch(net, X, y, loss, optimizer, BATCH_SIZE, rng, validated=True)
+    whole = (time.perf_counter() - start) / epochs
+    return {key: value / epochs for key, value in seconds.items()}, whole
 
 
 def optimizer_step_runner(
@@ -362,6 +384,9 @@ def main() -> int:
     parser.add_argument(
         "--no-adam", action="store_true", help="skip the Adam vs gradient descent section"
     )
+    parser.add_argument(
+        "--no-breakdown", action="store_true", help="skip the timing of each part of a step"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     n, repeats = args.examples, args.repeats
@@ -389,6 +414,7 @@ def main() -> int:
             runners["adam step"] = optimizer_step_runner(X, y, adam, steps)
         print("\n".join(machine_description()), flush=True)
         times = interleaved_times(runners, repeats)
+        breakdown = None if args.no_breakdown else step_breakdown(X, y, repeats)
     ours, gemm, square, torch_t = (times.get(k) for k in ("bpcourse", "gemm", "square", "torch"))
     adam_t, gd_step, adam_step = (times.get(k) for k in ("adam", "gd step", "adam step"))
     assert ours is not None and gemm is not None and square is not None
@@ -463,6 +489,25 @@ def main() -> int:
     for label, value, target, ok in checks:
         mark = "" if ok is None else ("PASS" if ok else "FAIL")
         print(f"{label:<42}{value:<26}{target:<8}{mark}")
+
+    if breakdown is not None:
+        seconds, whole = breakdown
+        per_step = 1e6 / steps
+        print(
+            f"\nwhere a step's time goes (a timed copy of the network, mean of {repeats} "
+            f"epochs: {whole * per_step:.0f} us per step); us per step"
+        )
+        print(f"{'part':<14}{'forward':>9}{'backward':>10}")
+        for layer in MLP(SIZES, "relu", seed=0, dtype=DTYPE):
+            forward, backward = (
+                seconds[layer.name, way] * per_step for way in ("forward", "backward")
+            )
+            print(f"{layer.name:<14}{forward:9.0f}{backward:10.0f}")
+        for part in ("loss", "update"):
+            print(f"{part:<14}{seconds[part, 'call'] * per_step:9.0f}")
+        rest = whole - sum(seconds.values())
+        print(f"{'rest':<14}{rest * per_step:9.0f}   (the batch gather, the loop, float(loss))")
+        print(f"the same-shape GEMMs alone: {gemm.best * per_step:.0f} us per step")
 
     if adam_t is not None and gd_step is not None and adam_step is not None:
         assert adam_net is not None
