@@ -24,7 +24,7 @@ training loop, `bpcourse.training.run_epoch`, its data checked once beforehand a
 - where a step's time goes: a separate run of `--repeats` epochs of a copy of the network
   whose layers, loss and optimiser step are each timed (`timing.py`), in microseconds per
   step, beside the same-shape GEMMs' time per step; the rest is the batch gather and the loop.
-  The timers themselves add about a microsecond per call. `--no-breakdown` skips it;
+  The timers themselves add about half a microsecond per call. `--no-breakdown` skips it;
 - the optimiser's cost: the same epoch (same network, data and batches) with Adam instead
   of gradient descent, the ratio of the two epoch times and Adam's extra time per step, and
   each optimiser's `step()` alone on the network's 235,146 parameters. Adam's extra cost is

@@ -6,8 +6,9 @@ nbval runs the solutions with strict answer checks (BPCOURSE_STRICT=1: a check t
 pass raises), so its one run of each solution proves every item passes;
 tests/test_exercise_notebooks.py reads the points from the outputs nbval verified.
 
-Both are IPython kernel settings, written to a profile of a temporary IPYTHONDIR that only
-the kernels of this test run see.
+Both are set by a kernel profile in a temporary IPYTHONDIR that only the kernels of this test
+run see; it chooses the inline backend through MPLBACKEND, so matplotlib is imported only by a
+notebook that uses it.
 
 Loaded with `-p`, before nbval imports nbformat, this plugin also skips the IRI grammar that
 jsonschema would compile on import (`bpcourse.quick_start`): 1.7 s less for pytest and for each
