@@ -16,6 +16,11 @@ training loop, `bpcourse.training.run_epoch`, its data checked once beforehand a
 - the GFLOP/s of NumPy doing those very matrix products (same shapes, same transposes, same
   number) and nothing else, and the ratio of the two: the share of the time the epoch spends
   in useful matrix multiplication. Target: at least 80%;
+- the same epoch in bare NumPy (`bare_numpy.py`: the same weights, batches, loss and update,
+  with every array reused and everything in place, no checks, no objects), its share of the
+  same-shape GEMM rate, the ratio bare time / our time (the library's own overhead), and the
+  largest difference between its weights and ours after the runs (0: the same arithmetic).
+  It is what NumPy itself costs outside the matrix products on this machine, for context;
 - a large square matrix product's GFLOP/s, for context (the machine's BLAS at its best);
 - where PyTorch is installed, the same network trained by torch on the CPU for one epoch,
   and the ratio torch time / our time (above 1: we are faster). Target: above 1;
@@ -55,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from bare_numpy import bare_epoch_runner, largest_difference
 from threadpoolctl import threadpool_info, threadpool_limits
 from timing import Seconds, Timed, time_steps, timed_loss
 
@@ -398,8 +404,12 @@ def main() -> int:
 
     with threadpool_limits(limits=1):
         run_ours, net = bpcourse_epoch_runner(X, y)
+        run_bare, bare = bare_epoch_runner(
+            MLP(SIZES, "relu", seed=0, dtype=DTYPE), X, y, BATCH_SIZE, LEARNING_RATE
+        )
         runners = {
             "bpcourse": run_ours,
+            "bare": run_bare,
             "gemm": epoch_gemms_runner(SIZES, n, BATCH_SIZE),
             "square": square_gemm_runner(),
         }
@@ -415,12 +425,14 @@ def main() -> int:
         print("\n".join(machine_description()), flush=True)
         times = interleaved_times(runners, repeats)
         breakdown = None if args.no_breakdown else step_breakdown(X, y, repeats)
-    ours, gemm, square, torch_t = (times.get(k) for k in ("bpcourse", "gemm", "square", "torch"))
-    adam_t, gd_step, adam_step = (times.get(k) for k in ("adam", "gd step", "adam step"))
-    assert ours is not None and gemm is not None and square is not None
+    ours, bare_t, gemm, square = (times[k] for k in ("bpcourse", "bare", "gemm", "square"))
+    torch_t, adam_t, gd_step, adam_step = (
+        times.get(k) for k in ("torch", "adam", "gd step", "adam step")
+    )
 
     achieved, gemm_rate = flops / ours.best / 1e9, flops / gemm.best / 1e9
     share, share_cpu = gemm.best / ours.best, gemm.cpu_best / ours.cpu_best
+    bare_share, bare_share_cpu = gemm.best / bare_t.best, gemm.cpu_best / bare_t.cpu_best
     square_rate = SQUARE_PRODUCTS * 2 * SQUARE**3 / square.best / 1e9
 
     print(
@@ -440,6 +452,9 @@ def main() -> int:
     row("  matrix-product FLOPs in the epoch", f"{flops / 1e9:8.2f} GFLOP")
     row("  achieved", f"{achieved:8.1f} GFLOP/s")
     row("  time outside the GEMMs, per step", f"{(ours.best - gemm.best) / steps * 1e6:8.0f} us")
+    row("bare NumPy epoch (bare_numpy.py)", timing(bare_t))
+    row("  time outside the GEMMs, per step", f"{(bare_t.best - gemm.best) / steps * 1e6:8.0f} us")
+    row("  its weights minus bpcourse's, max", f"{largest_difference(net, bare):8.1e}")
     row("the same-shape GEMMs alone (NumPy)", timing(gemm))
     row("  their rate", f"{gemm_rate:8.1f} GFLOP/s")
     row(f"square {SQUARE}x{SQUARE}x{SQUARE} GEMM (NumPy)", f"{square_rate:8.1f} GFLOP/s")
@@ -453,6 +468,18 @@ def main() -> int:
             f"{share:.1%} (CPU {share_cpu:.1%})",
             f">= {TARGET_GEMM_SHARE:.0%}",
             share >= TARGET_GEMM_SHARE,
+        ),
+        (
+            "  bare NumPy's, the same work (context)",
+            f"{bare_share:.1%} (CPU {bare_share_cpu:.1%})",
+            "",
+            None,
+        ),
+        (
+            "bare NumPy epoch / bpcourse epoch",
+            f"{bare_t.best / ours.best:.1%} (CPU {bare_t.cpu_best / ours.cpu_best:.1%})",
+            "",
+            None,
         ),
         ("achieved / square-GEMM rate (context)", f"{achieved / square_rate:.1%}", "", None),
     ]
@@ -545,6 +572,8 @@ def main() -> int:
             "achieved_gflops": achieved,
             "same_shape_gemm_gflops": gemm_rate,
             "gemm_share": share,
+            "bare_numpy_epoch_seconds": bare_t.best,
+            "bare_numpy_gemm_share": bare_share,
             "square_gemm_gflops": square_rate,
             "torch_epoch_seconds": torch_t.best if torch_t else None,
             "import_seconds": imported,
