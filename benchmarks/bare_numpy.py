@@ -21,7 +21,6 @@ overhead is measured.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -106,5 +105,5 @@ def bare_epoch_runner(
 
 def largest_difference(net: MLP, bare: BareMLP) -> float:
     """max |θ_net − θ_bare| over every parameter: both trained alike, this is round-off."""
-    pairs = itertools.zip_longest(net.parameters(), bare.parameters())
+    pairs = zip(net.parameters(), bare.parameters(), strict=True)
     return max(float(np.max(np.abs(p.value - q))) for p, q in pairs)

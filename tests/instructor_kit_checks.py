@@ -6,7 +6,6 @@ are built in two test files so that pytest-xdist can build them on two workers a
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -14,11 +13,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from by_path import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("instructor_build", ROOT / "instructor" / "build.py")
-kit = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(kit)
+kit = load_module("instructor_build", ROOT / "instructor" / "build.py")
 
 NEEDS_NPM = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("CI"),

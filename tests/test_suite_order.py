@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
+
+from by_path import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_conftest():
-    """tests/conftest.py itself ("conftest" in sys.modules may be another folder's)."""
-    spec = importlib.util.spec_from_file_location("suite_conftest", ROOT / "tests" / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-conftest = load_conftest()
+# tests/conftest.py itself ("conftest" in sys.modules may be another folder's)
+conftest = load_module("suite_conftest", ROOT / "tests" / "conftest.py")
 
 
 def test_every_slow_file_listed_exists():
