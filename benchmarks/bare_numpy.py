@@ -14,9 +14,9 @@ What it keeps, because any optimiser that leaves the gradient readable must: the
 θ −= η·g in two passes (η·g into a scratch array, then the subtraction), the gradients
 staying in their own arrays.
 
-Its time is what NumPy itself costs outside the matrix products on this machine: the
-ceiling for any NumPy implementation of the epoch, against which the library's own
-overhead is measured.
+Its time is what NumPy itself costs outside the matrix products on this machine, with
+nothing added: the yardstick for the library's own overhead, and a measure of how close any
+NumPy implementation of this epoch can come to the matrix products' rate.
 """
 
 from __future__ import annotations
