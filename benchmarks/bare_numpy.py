@@ -1,4 +1,4 @@
-"""The floor for bench_mlp.py: the same training epoch written as bare NumPy, no library.
+"""The yardstick for bench_mlp.py: the same training epoch written as bare NumPy, no library.
 
 The same network (its initial weights copied from an `MLP`), the same batches (`batches`),
 the same softmax cross-entropy and the same gradient-descent update, with everything NumPy

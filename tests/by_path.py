@@ -7,16 +7,12 @@ folder's), `instructor/build.py` and the benchmarks' modules.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 
-def load_module(name: str, path: Path, folder_on_path: bool = False) -> ModuleType:
-    """The module in `path`, imported as `name`; `folder_on_path` also lets it import its
-    neighbours (as a script run from its own folder would)."""
-    if folder_on_path and str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
+def load_module(name: str, path: Path) -> ModuleType:
+    """The module in `path`, imported as `name`."""
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None, f"cannot import {path}"
     module = importlib.util.module_from_spec(spec)

@@ -1,4 +1,4 @@
-"""benchmarks/bare_numpy.py, the floor that bench_mlp.py measures the library against, does
+"""benchmarks/bare_numpy.py, the yardstick that bench_mlp.py measures the library against, does
 the library's own arithmetic: the same weights after the same epochs (else the comparison
 would flatter or wrong the library)."""
 
